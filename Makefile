@@ -1,0 +1,53 @@
+# photosynth — one command each: `make test`, `make book` (both install first when needed).
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+PROFILE ?= demo
+STAMP := $(VENV)/.installed
+MATHJAX := book/_static/mathjax/tex-mml-chtml.js
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install test test-all book lab clean browser mathjax
+
+install: $(STAMP) mathjax
+
+mathjax: $(MATHJAX)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -U pip
+	$(PY) -m pip install -q -e ".[all]"
+	$(PY) -m ipykernel install --sys-prefix --name photosynth --display-name "Python (photosynth)"
+	touch $(STAMP)
+
+# MathJax 3 served from the book itself, so formulas render offline (ENVIRONMENT.md P16).
+$(MATHJAX):
+	rm -rf build/mathjax && mkdir -p build/mathjax book/_static/mathjax/output/chtml/fonts
+	cd build/mathjax && npm pack mathjax@3 --silent >/dev/null && tar xzf mathjax-*.tgz
+	cp -r build/mathjax/package/es5/output/chtml/fonts/woff-v2 book/_static/mathjax/output/chtml/fonts/
+	cp build/mathjax/package/es5/tex-mml-chtml.js $(MATHJAX)
+	rm -rf build/mathjax
+
+# Headless Chromium for the book check (Debian's package).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: install browser
+	$(PY) -m pytest -q
+
+test-all: install browser
+	$(PY) -m pytest -q -m ""
+
+book: install
+	$(VENV)/bin/photosynth book --profile $(PROFILE)
+	@echo "open $(CURDIR)/_build/html/index.html"
+
+lab: install
+	$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --no-browser \
+	  --LabApp.extension_manager=readonly --LabApp.news_url=None $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+clean:
+	rm -rf _build book/executed build .pytest_cache
+	@echo "workspaces under runs/ are kept; remove them with: rm -rf runs"

@@ -1,0 +1,432 @@
+"""Geometry and rasterization of the toy world (DESIGN §7).
+
+Objects live in a ground-plane world (``X`` right, ``Y`` up, ``Z`` ahead, metres; the ego camera at the
+origin). A :class:`Camera` projects their faces into the image; :func:`rasterize` paints them far-to-near
+into a flat-shaded image and an owner mask, so every object's visible fraction is exact from the render
+order. Styles (synthetic vs "real", weather) are applied afterwards by :mod:`photosynth.datasets.toystyle`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+#: Visible fraction below which an object counts as occluded (KITTI level ≥ 1, BDD ``occluded``); the same
+#: value as the vKITTI2 reader's default occupancy threshold, so the harmonized flag agrees across datasets.
+OCCLUDED_BELOW = 0.75
+#: Depth written for sky pixels.
+SKY_DEPTH = 1000.0
+_SHIFT = 2  # sub-pixel bits for cv2 polygon filling
+_ONE = 1 << _SHIFT
+
+# Region codes of the background (owner values below FIRST_OWNER).
+SKY, BUILDING, GROUND, ROAD, MARK = 0, 1, 2, 3, 4
+FIRST_OWNER = 8
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Pinhole camera at height ``mount`` looking along +Z, turned left by ``yaw`` degrees, moved right by
+    ``baseline`` metres (the right camera of a stereo pair)."""
+
+    width: int
+    height: int
+    f: float
+    cx: float
+    cy: float
+    mount: float = 1.65
+    yaw: float = 0.0
+    baseline: float = 0.0
+
+    @classmethod
+    def kitti(cls, width: int, height: int, yaw: float = 0.0, baseline: float = 0.0) -> "Camera":
+        """KITTI-like intrinsics (f ≈ 0.58·width, horizon at 46 % of the height)."""
+        return cls(width, height, 0.58 * width, width / 2, 0.46 * height, 1.65, yaw, baseline)
+
+    @classmethod
+    def bdd(cls, width: int, height: int) -> "Camera":
+        """BDD100K-like intrinsics (dashboard camera, wider image, horizon near the middle)."""
+        return cls(width, height, 0.72 * width, width / 2, 0.47 * height, 1.35)
+
+    def to_camera(self, pts: np.ndarray) -> np.ndarray:
+        """World points ``(N, 3)`` into camera coordinates (x right, y up, z ahead)."""
+        theta = math.radians(self.yaw)
+        x = pts[:, 0] - self.baseline
+        z = pts[:, 2]
+        xc = x * math.cos(theta) + z * math.sin(theta)
+        zc = -x * math.sin(theta) + z * math.cos(theta)
+        return np.stack([xc, pts[:, 1] - self.mount, zc], axis=1)
+
+    def project(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel coordinates ``(N, 2)`` and camera depths ``(N,)`` of world points."""
+        return self.project_camera(self.to_camera(pts))
+
+    def project_camera(self, cam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel coordinates and depths of points already in camera coordinates."""
+        depth = cam[:, 2]
+        safe = np.maximum(depth, 1e-3)
+        uv = np.stack([self.cx + self.f * cam[:, 0] / safe, self.cy - self.f * cam[:, 1] / safe], axis=1)
+        return uv, depth
+
+    def ground_depth(self) -> np.ndarray:
+        """Depth of the ground plane per image row (sky rows get :data:`SKY_DEPTH`)."""
+        rows = np.arange(self.height, dtype=np.float32) + 0.5 - self.cy
+        with np.errstate(divide="ignore"):
+            depth = np.where(rows > 0.5, self.f * self.mount / np.maximum(rows, 1e-3), SKY_DEPTH)
+        return np.minimum(depth, SKY_DEPTH).astype(np.float32)
+
+
+# --- object models -----------------------------------------------------------------------------------
+
+#: Real-world size (width, height, length in m) of each kind.
+DIMENSIONS: dict[str, tuple[float, float, float]] = {
+    "Car": (1.8, 1.5, 4.3),
+    "Van": (2.0, 2.3, 5.0),
+    "Truck": (2.5, 3.7, 8.5),
+    "bus": (2.6, 3.2, 11.0),
+    "person": (0.6, 1.75, 0.4),
+    "traffic light": (0.45, 1.1, 0.3),
+    "traffic sign": (0.8, 0.8, 0.05),
+}
+
+# (face, polygon in face coordinates, colour role). Rear face: (u across 0..1, v down 0..1);
+# side face: (s along the length 0..1, v down 0..1).
+Part = tuple[str, tuple[tuple[float, float], ...], str]
+
+
+def _rect(face: str, a0: float, v0: float, a1: float, v1: float, role: str) -> Part:
+    return face, ((a0, v0), (a1, v0), (a1, v1), (a0, v1)), role
+
+
+MODELS: dict[str, tuple[Part, ...]] = {
+    # low body, narrower cabin with a big rear window, wheels under the body
+    "Car": (
+        _rect("side", 0.0, 0.5, 1.0, 0.92, "side"),
+        ("side", ((0.25, 0.08), (0.7, 0.08), (0.85, 0.5), (0.08, 0.5)), "side"),
+        ("side", ((0.3, 0.14), (0.66, 0.14), (0.76, 0.46), (0.18, 0.46)), "window"),
+        _rect("side", 0.1, 0.78, 0.26, 1.0, "wheel"),
+        _rect("side", 0.72, 0.78, 0.88, 1.0, "wheel"),
+        _rect("rear", 0.0, 0.48, 1.0, 0.9, "body"),
+        ("rear", ((0.16, 0.02), (0.84, 0.02), (0.97, 0.48), (0.03, 0.48)), "body"),
+        ("rear", ((0.22, 0.08), (0.78, 0.08), (0.88, 0.42), (0.12, 0.42)), "window"),
+        _rect("rear", 0.04, 0.55, 0.2, 0.66, "light"),
+        _rect("rear", 0.8, 0.55, 0.96, 0.66, "light"),
+        _rect("rear", 0.06, 0.88, 0.24, 1.0, "wheel"),
+        _rect("rear", 0.76, 0.88, 0.94, 1.0, "wheel"),
+    ),
+    # one tall box with a band of windows near the top
+    "Van": (
+        _rect("side", 0.0, 0.0, 1.0, 0.9, "side"),
+        _rect("side", 0.04, 0.1, 0.45, 0.38, "window"),
+        _rect("side", 0.55, 0.1, 0.92, 0.38, "window"),
+        _rect("side", 0.1, 0.84, 0.24, 1.0, "wheel"),
+        _rect("side", 0.76, 0.84, 0.9, 1.0, "wheel"),
+        _rect("rear", 0.0, 0.0, 1.0, 0.92, "body"),
+        _rect("rear", 0.08, 0.1, 0.46, 0.36, "window"),
+        _rect("rear", 0.54, 0.1, 0.92, 0.36, "window"),
+        _rect("rear", 0.02, 0.62, 0.12, 0.78, "light"),
+        _rect("rear", 0.88, 0.62, 0.98, 0.78, "light"),
+        _rect("rear", 0.08, 0.9, 0.26, 1.0, "wheel"),
+        _rect("rear", 0.74, 0.9, 0.92, 1.0, "wheel"),
+    ),
+    # tall cargo box on a dark chassis, split rear doors, twin wheels
+    "Truck": (
+        _rect("side", 0.0, 0.0, 1.0, 0.8, "cargo"),
+        _rect("side", 0.0, 0.8, 1.0, 0.87, "trim"),
+        _rect("side", 0.06, 0.84, 0.16, 1.0, "wheel"),
+        _rect("side", 0.18, 0.84, 0.28, 1.0, "wheel"),
+        _rect("side", 0.8, 0.84, 0.9, 1.0, "wheel"),
+        _rect("rear", 0.0, 0.0, 1.0, 0.8, "cargo"),
+        _rect("rear", 0.485, 0.04, 0.515, 0.78, "trim"),
+        _rect("rear", 0.0, 0.8, 1.0, 0.88, "trim"),
+        _rect("rear", 0.04, 0.81, 0.14, 0.87, "light"),
+        _rect("rear", 0.86, 0.81, 0.96, 0.87, "light"),
+        _rect("rear", 0.04, 0.88, 0.3, 1.0, "wheel"),
+        _rect("rear", 0.7, 0.88, 0.96, 1.0, "wheel"),
+    ),
+    "bus": (
+        _rect("side", 0.0, 0.0, 1.0, 0.88, "body"),
+        _rect("side", 0.03, 0.12, 0.97, 0.45, "window"),
+        _rect("side", 0.1, 0.84, 0.2, 1.0, "wheel"),
+        _rect("side", 0.8, 0.84, 0.9, 1.0, "wheel"),
+        _rect("rear", 0.0, 0.0, 1.0, 0.9, "body"),
+        _rect("rear", 0.06, 0.08, 0.94, 0.45, "window"),
+        _rect("rear", 0.06, 0.9, 0.26, 1.0, "wheel"),
+        _rect("rear", 0.74, 0.9, 0.94, 1.0, "wheel"),
+    ),
+    "person": (
+        ("rear", ((0.3, 0.0), (0.7, 0.0), (0.75, 0.14), (0.25, 0.14)), "skin"),
+        _rect("rear", 0.05, 0.14, 0.95, 0.55, "body"),
+        _rect("rear", 0.15, 0.55, 0.47, 1.0, "trim"),
+        _rect("rear", 0.53, 0.55, 0.85, 1.0, "trim"),
+    ),
+    "traffic light": (
+        _rect("rear", 0.0, 0.0, 1.0, 1.0, "trim"),
+        _rect("rear", 0.25, 0.06, 0.75, 0.3, "lamp_r"),
+        _rect("rear", 0.25, 0.38, 0.75, 0.62, "lamp_y"),
+        _rect("rear", 0.25, 0.7, 0.75, 0.94, "lamp_g"),
+    ),
+    "traffic sign": (
+        _rect("rear", 0.0, 0.0, 1.0, 1.0, "body"),
+        _rect("rear", 0.15, 0.15, 0.85, 0.85, "window"),
+    ),
+}
+
+
+@dataclass
+class Thing:
+    """One object placed in the world for one frame (rear face centre at ``(x, elevation, z)``)."""
+
+    kind: str
+    x: float
+    z: float
+    rgb: tuple[int, int, int]
+    track_id: int = -1
+    elevation: float = 0.0
+    oncoming: bool = False
+    moving: bool = True
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dims(self) -> tuple[float, float, float]:
+        return DIMENSIONS[self.kind]
+
+
+@dataclass
+class View:
+    """How one thing appears in one rendered image (pixel box inclusive, clipped to the image)."""
+
+    thing: Thing
+    owner: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+    full_pixels: int
+    image_pixels: int
+    visible_pixels: int = 0
+    depth: float = 0.0
+
+    @property
+    def truncation(self) -> float:
+        """Fraction of the silhouette outside the image."""
+        return 1.0 - self.image_pixels / self.full_pixels
+
+    @property
+    def occupancy(self) -> float:
+        """Fraction of the in-image silhouette that is not hidden by nearer objects."""
+        return self.visible_pixels / self.image_pixels if self.image_pixels else 0.0
+
+    @property
+    def occluded(self) -> bool:
+        return self.occupancy < OCCLUDED_BELOW
+
+    @property
+    def kitti_occlusion(self) -> int:
+        """KITTI level: 0 fully visible, 1 partly, 2 largely occluded, 3 unknown (mostly out of view)."""
+        if self.truncation > 0.6:
+            return 3
+        if self.occupancy >= OCCLUDED_BELOW:
+            return 0
+        return 1 if self.occupancy >= 0.5 else 2
+
+    @property
+    def kitti_truncation(self) -> int:
+        """KITTI tracking's integer truncation level 0/1/2."""
+        return 0 if self.truncation < 0.02 else (1 if self.truncation < 0.5 else 2)
+
+    @property
+    def xyxy(self) -> tuple[float, float, float, float]:
+        """Exclusive float box (DESIGN §4)."""
+        return float(self.left), float(self.top), float(self.right + 1), float(self.bottom + 1)
+
+
+@dataclass
+class Raster:
+    """A flat-shaded render with what the styles need: owner mask, region codes, depth, views."""
+
+    rgb: np.ndarray
+    owner: np.ndarray
+    depth: np.ndarray
+    views: list[View]
+    camera: Camera
+
+    def vehicle_depth(self) -> np.ndarray:
+        """Per-pixel depth with the objects' depths painted in."""
+        lut = np.full(int(self.owner.max()) + 1, 0.0, dtype=np.float32)
+        for view in self.views:
+            lut[view.owner] = view.depth
+        return np.where(self.owner >= FIRST_OWNER, lut[self.owner], self.depth)
+
+
+def _face_points(thing: Thing, face: str, poly: tuple[tuple[float, float], ...], side_x: float) -> np.ndarray:
+    w, h, length = thing.dims
+    a = np.array([p[0] for p in poly])
+    v = np.array([p[1] for p in poly])
+    y = thing.elevation + h * (1.0 - v)
+    if face == "rear":
+        return np.stack([thing.x - w / 2 + a * w, y, np.full_like(a, thing.z)], axis=1)
+    return np.stack([np.full_like(a, side_x), y, thing.z + a * length], axis=1)
+
+
+def _colour(thing: Thing, role: str) -> tuple[int, int, int]:
+    r, g, b = thing.rgb
+    if role == "side":
+        return int(r * 0.72), int(g * 0.72), int(b * 0.72)
+    if role == "light":
+        return (250, 245, 215) if thing.oncoming else (200, 20, 25)
+    if role.startswith("lamp_"):
+        lit = role[-1] == thing.attrs.get("light", "g")[0]
+        on = {"r": (240, 40, 30), "y": (245, 200, 30), "g": (40, 230, 90)}[role[-1]]
+        return on if lit else (45, 45, 45)
+    fixed = {"window": (60, 75, 95), "wheel": (22, 22, 24), "trim": (40, 40, 44), "skin": (225, 185, 150)}
+    if role == "window" and thing.kind == "traffic sign":
+        return 250, 250, 250
+    return fixed.get(role, thing.rgb)
+
+
+def _polygons(thing: Thing, camera: Camera) -> list[tuple[np.ndarray, tuple[int, int, int]]] | None:
+    """Projected part polygons (fixed-point pixel coordinates) or ``None`` when behind the camera."""
+    w = thing.dims[0]
+    eye = camera.baseline
+    side_x = thing.x - w / 2 if eye < thing.x - w / 2 else (thing.x + w / 2 if eye > thing.x + w / 2 else None)
+    polys = []
+    for face, poly, role in MODELS[thing.kind]:
+        if face == "side" and (side_x is None or thing.kind in ("person", "traffic light", "traffic sign")):
+            continue
+        uv, depth = camera.project(_face_points(thing, face, poly, side_x if side_x is not None else 0.0))
+        if depth.min() < 1.0:
+            return None
+        polys.append((np.round(uv * _ONE).astype(np.int32), _colour(thing, role)))
+    return polys
+
+
+def _clip_near(cam: np.ndarray, near: float = 0.5) -> np.ndarray:
+    """Clip a convex polygon (camera coordinates) to the half-space ``z >= near``."""
+    out = []
+    for i in range(len(cam)):
+        a, b = cam[i], cam[(i + 1) % len(cam)]
+        if a[2] >= near:
+            out.append(a)
+        if (a[2] >= near) != (b[2] >= near):
+            t = (near - a[2]) / (b[2] - a[2])
+            out.append(a + t * (b - a))
+    return np.array(out)
+
+
+def _fill(camera: Camera, pts: np.ndarray, colour: tuple, code: int, rgb: np.ndarray, owner: np.ndarray,
+          depth: np.ndarray | None = None, z: float = 0.0) -> None:
+    """Fill a convex world polygon (clipped to the near plane) into the image, owner and depth maps."""
+    cam = _clip_near(camera.to_camera(pts))
+    if len(cam) < 3:
+        return
+    uv, _ = camera.project_camera(cam)
+    poly = np.round(np.clip(uv, -1e5, 1e5) * _ONE).astype(np.int32)
+    cv2.fillConvexPoly(rgb, poly, colour, cv2.LINE_8, _SHIFT)
+    cv2.fillConvexPoly(owner, poly, code, cv2.LINE_8, _SHIFT)
+    if depth is not None:
+        cv2.fillConvexPoly(depth, poly, float(z), cv2.LINE_8, _SHIFT)
+
+
+def _strip(x: float, z0: float, z1: float, half: float = 0.08) -> np.ndarray:
+    return np.array([[x - half, 0, z0], [x + half, 0, z0], [x + half, 0, z1], [x - half, 0, z1]], dtype=float)
+
+
+#: A building facade: (x of the facade plane, first z, length, height, rgb).
+Facade = tuple[float, float, float, float, tuple[int, int, int]]
+STREET_PERIOD = 240.0
+
+
+def paint_background(camera: Camera, travelled: float, facades: list[Facade], rgb: np.ndarray,
+                     owner: np.ndarray, depth: np.ndarray) -> None:
+    """Sky, building facades, ground, road and lane marks for an ego that has ``travelled`` metres."""
+    horizon = int(np.clip(np.ceil(camera.cy - 0.5), 0, camera.height))
+    rgb[:horizon] = _sky(camera.width, horizon)
+    owner[:] = SKY
+    depth[:] = camera.ground_depth()[:, None]
+    placed = []
+    for x, z0, length, height, colour in facades:
+        za = (z0 - travelled) % STREET_PERIOD - 20.0
+        placed.append((max(za, 1.0), za + length, x, height, colour))
+    for za, zb, x, height, colour in sorted(placed, key=lambda f: -f[0]):
+        if zb > za:
+            pts = np.array([[x, 0, za], [x, height, za], [x, height, zb], [x, 0, zb]], dtype=float)
+            _fill(camera, pts, colour, BUILDING, rgb, owner, depth, (za + zb) / 2)
+    below = owner[horizon:] == SKY
+    rgb[horizon:][below] = (118, 122, 104)
+    owner[horizon:][below] = GROUND
+    _fill(camera, _strip(0.0, 1.0, 300.0, half=8.5), (92, 92, 96), ROAD, rgb, owner)
+    for lane_x in (-8.2, 8.2):
+        _fill(camera, _strip(lane_x, 1.0, 300.0), (225, 225, 215), MARK, rgb, owner)
+    for lane_x in (-5.25, -1.75, 1.75, 5.25):
+        for z0 in np.arange(-(travelled % 9.0), 90.0, 9.0) + 2.0:
+            if z0 + 3.0 > 1.0:
+                _fill(camera, _strip(lane_x, max(z0, 1.0), z0 + 3.0), (225, 225, 215), MARK, rgb, owner)
+
+
+@lru_cache(maxsize=16)
+def _sky_cached(width: int, rows: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, max(rows, 1), dtype=np.float32)[:, None, None]
+    top, bottom = np.array([95, 150, 225], np.float32), np.array([190, 215, 240], np.float32)
+    sky = (top * (1 - t) + bottom * t).astype(np.uint8)
+    return np.repeat(sky, width, axis=1)[:rows]
+
+
+def _sky(width: int, rows: int) -> np.ndarray:
+    return _sky_cached(width, rows)
+
+
+def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
+              facades: list[Facade] | None = None) -> Raster:
+    """Paint the background, then ``things`` far-to-near; returns the image, owner mask and views.
+
+    Each thing's silhouette is drawn in its own patch first, so its full pixel count (for truncation) is
+    known; pasting far-to-near makes ``visible_pixels`` exact for every view. Things wholly outside the
+    image or behind the camera get no view.
+    """
+    height, width = camera.height, camera.width
+    rgb = np.empty((height, width, 3), np.uint8)
+    owner = np.empty((height, width), np.uint16)
+    depth = np.empty((height, width), np.float32)
+    paint_background(camera, travelled, facades or [], rgb, owner, depth)
+    order = sorted(things, key=lambda t: -camera.to_camera(np.array([[t.x, 0.0, t.z]]))[0, 2])
+    views: list[View] = []
+    for thing in order:
+        polys = _polygons(thing, camera)
+        if not polys:
+            continue
+        pts = np.concatenate([p for p, _ in polys]) >> _SHIFT
+        x0, y0 = pts.min(axis=0) - 1
+        x1, y1 = pts.max(axis=0) + 2
+        if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height or (x1 - x0) * (y1 - y0) > 16 * width * height:
+            continue
+        offset = np.array([x0, y0], np.int32) << _SHIFT
+        patch = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for poly, colour in polys:
+            cv2.fillConvexPoly(patch, poly - offset, colour, cv2.LINE_8, _SHIFT)
+            cv2.fillConvexPoly(mask, poly - offset, 1, cv2.LINE_8, _SHIFT)
+        full = int(mask.sum())
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        sub = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0].astype(bool)
+        inside = int(sub.sum())
+        if full == 0 or inside == 0:
+            continue
+        cols = np.flatnonzero(sub.any(axis=0))
+        rows = np.flatnonzero(sub.any(axis=1))
+        code = FIRST_OWNER + len(views)
+        owner[cy0:cy1, cx0:cx1][sub] = code
+        rgb[cy0:cy1, cx0:cx1][sub] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0][sub]
+        z = float(camera.to_camera(np.array([[thing.x, 0.0, thing.z]]))[0, 2])
+        views.append(View(thing, code, cx0 + int(cols[0]), cy0 + int(rows[0]), cx0 + int(cols[-1]),
+                          cy0 + int(rows[-1]), full, inside, depth=z))
+    if views:
+        counts = np.bincount(owner.ravel(), minlength=FIRST_OWNER + len(views))
+        for view in views:
+            view.visible_pixels = int(counts[view.owner])
+    return Raster(rgb, owner, depth, views, camera)

@@ -1,0 +1,439 @@
+"""YOLOv5-family detectors with ultralytics, offline-safe: training (resumable) and COCO-results predictions.
+
+Models are built from ``yolov5{n,s,m,l,x}.yaml`` (random init, nothing downloaded; ultralytics builds its
+anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/`` in the
+workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
+``manifest.json`` and ``predictions/<split>.json``. A finished run whose manifest matches its inputs is skipped;
+an unfinished one resumes from ``weights/last.pt``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from photosynth import runtime
+from photosynth.frames import CLASSES
+from photosynth.imageio import IMAGE_SUFFIXES
+
+#: Model names that can be built from ultralytics' YAML (no checkpoint download).
+MODELS: tuple[str, ...] = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
+#: The checkpoint ultralytics' AMP check loads (it downloads it when missing, so AMP stays off without it).
+AMP_CHECK_WEIGHTS = "yolo26n.pt"
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that defines a training run (the manifest key) plus how to run it.
+
+    ``extra`` takes any other ultralytics train argument (``{"mosaic": 0.0}``). ``device``, ``workers`` and
+    ``plots`` do not change the result and are not part of the key.
+    """
+
+    model: str = "yolov5n"
+    imgsz: int = 640
+    epochs: int = 100
+    batch: int = 16
+    seed: int = 0
+    optimizer: str = "auto"
+    lr0: float = 0.01
+    warmup_epochs: float = 3.0
+    patience: int = 100
+    extra: dict[str, Any] = field(default_factory=dict)
+    device: str | None = None
+    workers: int = 2
+    plots: bool = False
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        for name in ("imgsz", "epochs", "batch"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> "TrainSettings":
+        """Build from a profile/CLI mapping; unknown keys are an error naming the allowed ones."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; allowed: {sorted(known)}")
+        return cls(**values)
+
+    def key(self) -> dict[str, Any]:
+        """The settings that determine the trained weights."""
+        values = asdict(self)
+        for name in ("device", "workers", "plots"):
+            values.pop(name)
+        return values
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a run's outputs are and what happened (``"trained"``, ``"resumed"`` or ``"skipped"``)."""
+
+    run_dir: Path
+    status: str
+    seconds: float
+
+    @property
+    def best(self) -> Path:
+        return self.run_dir / "weights" / "best.pt"
+
+    @property
+    def last(self) -> Path:
+        return self.run_dir / "weights" / "last.pt"
+
+    @property
+    def results_csv(self) -> Path:
+        return self.run_dir / "results.csv"
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (short)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def dataset_fingerprint(data: Path) -> str:
+    """Digest of ``data.yaml`` plus the names and sizes of its train/val images and labels."""
+    digest = hashlib.sha256(Path(data).read_bytes())
+    for split in ("train", "val"):
+        try:
+            images = dataset_images(data, split)
+        except (ValueError, FileNotFoundError):
+            continue
+        for image in images:
+            label = Path(str(image).replace(f"{os.sep}images{os.sep}", f"{os.sep}labels{os.sep}")).with_suffix(".txt")
+            size = label.stat().st_size if label.is_file() else -1
+            digest.update(f"{image}:{image.stat().st_size}:{size}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest in ``folder``, or ``None`` when absent or unreadable."""
+    try:
+        return json.loads((Path(folder) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, obj: Any, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=indent, separators=None if indent else (",", ":")))
+    os.replace(tmp, path)
+    return path
+
+
+def versions() -> dict[str, str]:
+    """Library versions recorded in manifests."""
+    import importlib.metadata as md
+
+    out = {}
+    for name in ("photosynth", "ultralytics", "torch"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def amp_allowed(device: str) -> bool:
+    """AMP only on CUDA and only when the AMP-check checkpoint is already local (the check downloads it)."""
+    if not device.startswith("cuda") and not device.replace(",", "").isdigit():
+        return False
+    weights_dir = Path(runtime.ultralytics_module().settings["weights_dir"])
+    return (weights_dir / AMP_CHECK_WEIGHTS).is_file()
+
+
+def _clear_run(run_dir: Path) -> None:
+    """Remove a previous run's outputs; refuse to delete a folder that is not a run."""
+    if not run_dir.exists():
+        return
+    if any(run_dir.iterdir()) and not ((run_dir / MANIFEST).exists() or (run_dir / "args.yaml").exists()):
+        raise ValueError(f"{run_dir}: exists and is not a detector run folder; choose another output folder")
+    shutil.rmtree(run_dir)
+
+
+def train(
+    data: str | Path,
+    run_dir: str | Path,
+    settings: TrainSettings,
+    workspace: runtime.Workspace | None = None,
+    progress: bool = True,
+    callbacks: Mapping[str, Callable[[Any], None]] | None = None,
+) -> TrainResult:
+    """Train ``settings.model`` on the YOLO dataset ``data`` (a ``data.yaml``) into ``run_dir``.
+
+    Skips a finished run with a matching manifest, resumes an unfinished one from ``weights/last.pt``, and
+    starts over (clearing stale outputs) when the data or the settings changed. ``callbacks`` are extra
+    ultralytics callbacks (event name → function of the trainer).
+    """
+    data, run_dir = Path(data).resolve(), Path(run_dir).resolve()
+    if not data.is_file():
+        raise FileNotFoundError(f"{data}: no such data.yaml (build the training mix first)")
+    key = {"data": str(data), "data_digest": dataset_fingerprint(data), "settings": settings.key()}
+    old = read_manifest(run_dir)
+    same = old is not None and old.get("key") == key
+    best, last = run_dir / "weights" / "best.pt", run_dir / "weights" / "last.pt"
+    if same and old.get("finished") and best.is_file():
+        return TrainResult(run_dir, "skipped", 0.0)
+    resume = same and last.is_file()
+    if not resume:
+        _clear_run(run_dir)
+    ul = runtime.ultralytics_module(workspace)
+    device = runtime.device(settings.device)
+    runtime.seed_everything(settings.seed)
+    started = time.time()
+    write_json(run_dir / MANIFEST, {"key": key, "finished": False, "versions": versions(), "started": started})
+    run_args = {"device": device, "workers": settings.workers, "plots": settings.plots}
+    if resume:
+        model = ul.YOLO(str(last))
+        args = {"resume": str(last), **run_args}
+    else:
+        model = ul.YOLO(f"{settings.model}.yaml")
+        args = {
+            "data": str(data),
+            "project": str(run_dir.parent),
+            "name": run_dir.name,
+            "exist_ok": True,
+            "imgsz": settings.imgsz,
+            "epochs": settings.epochs,
+            "batch": settings.batch,
+            "seed": settings.seed,
+            "optimizer": settings.optimizer,
+            "lr0": settings.lr0,
+            "warmup_epochs": settings.warmup_epochs,
+            "patience": settings.patience,
+            "pretrained": False,
+            "amp": amp_allowed(device),
+            "verbose": False,
+            **settings.extra,
+            **run_args,
+        }
+    for event, function in (callbacks or {}).items():
+        model.add_callback(event, function)
+    with _epoch_bar(model, settings.epochs, run_dir.name, progress):
+        model.train(**args)
+    if not best.is_file():
+        raise RuntimeError(f"{run_dir}: ultralytics finished without writing {best}")
+    seconds = time.time() - started
+    write_json(
+        run_dir / MANIFEST,
+        {"key": key, "finished": True, "versions": versions(), "started": started, "seconds": seconds},
+    )
+    return TrainResult(run_dir, "resumed" if resume else "trained", seconds)
+
+
+class _epoch_bar:
+    """A tqdm bar over epochs fed by an ultralytics callback (ultralytics' own logging is quiet)."""
+
+    def __init__(self, model: Any, epochs: int, label: str, enabled: bool) -> None:
+        self.model, self.epochs, self.label, self.enabled = model, epochs, label, enabled
+        self.bar: Any = None
+
+    def _update(self, trainer: Any) -> None:
+        if self.bar is None:
+            return
+        self.bar.total = trainer.epochs
+        self.bar.n = min(trainer.epoch + 1, trainer.epochs)
+        fitness = getattr(trainer, "metrics", {}) or {}
+        map50 = fitness.get("metrics/mAP50(B)")
+        if map50 is not None:
+            self.bar.set_postfix(mAP50=f"{map50:.3f}")
+        self.bar.refresh()
+
+    def __enter__(self) -> "_epoch_bar":
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.epochs, desc=f"train {self.label}", unit="epoch")
+            self.model.add_callback("on_fit_epoch_end", self._update)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def read_results(run_dir: str | Path) -> pd.DataFrame:
+    """The per-epoch training log (ultralytics ``results.csv``) with stripped column names."""
+    path = Path(run_dir) / "results.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no training log (train the detector first)")
+    frame = pd.read_csv(path)
+    frame.columns = [c.strip() for c in frame.columns]
+    return frame
+
+
+# --------------------------------------------------------------------------------------------- datasets
+
+
+def dataset_images(data: str | Path, split: str = "val") -> list[Path]:
+    """Image files of one split of a YOLO dataset (``data.yaml`` entry: folder, list file or list of either)."""
+    data = Path(data)
+    try:
+        spec = yaml.safe_load(data.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{data}: not a readable data.yaml ({exc})") from exc
+    if not isinstance(spec, dict) or split not in spec or spec[split] is None:
+        raise ValueError(f"{data}: no {split!r} entry (expected a folder or list of images)")
+    root = Path(spec.get("path") or data.parent)
+    if not root.is_absolute():
+        root = (data.parent / root).resolve()
+    entries = spec[split] if isinstance(spec[split], list) else [spec[split]]
+    images: list[Path] = []
+    for entry in entries:
+        path = Path(entry) if Path(entry).is_absolute() else root / entry
+        if path.is_dir():
+            images += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.is_file():
+            lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
+            images += [Path(ln) if Path(ln).is_absolute() else root / ln for ln in lines]
+        else:
+            raise FileNotFoundError(f"{data}: {split} entry {entry!r} resolves to {path}, which does not exist")
+    if not images:
+        raise ValueError(f"{data}: the {split!r} split has no images")
+    return images
+
+
+def match_image_ids(coco_gt: str | Path, images: Sequence[Path]) -> dict[Path, int]:
+    """Map each image file to its COCO image id by ``file_name`` (a trailing part of the image's path).
+
+    Every image must match a COCO entry and every COCO entry exactly one image, so scores are exact.
+    """
+    from photosynth.datasets.coco import CocoIndex
+
+    index = CocoIndex(coco_gt)
+    out: dict[Path, int] = {}
+    for image in images:
+        try:
+            out[image] = index.id_for(image)
+        except KeyError as exc:
+            raise ValueError(f"{coco_gt}: {exc.args[0]}") from None
+    if len(set(out.values())) != len(out):
+        raise ValueError(f"{coco_gt}: two image files matched the same COCO image entry")
+    missing = set(index.ids.values()) - set(out.values())
+    if missing:
+        raise ValueError(f"{coco_gt}: {len(missing)} COCO images have no image file in the dataset (e.g. id {min(missing)})")
+    return out
+
+
+# ------------------------------------------------------------------------------------------ predictions
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """Prediction parameters: low confidence and many boxes, as mAP needs (NMS IoU 0.6 like YOLOv5 ``val.py``)."""
+
+    imgsz: int = 640
+    conf: float = 0.001
+    iou: float = 0.6
+    max_det: int = 300
+    batch: int = 16
+    device: str | None = None
+
+
+def _chunks(items: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def predict(
+    weights: str | Path,
+    data: str | Path,
+    coco_gt: str | Path,
+    out: str | Path,
+    settings: PredictSettings = PredictSettings(),
+    split: str = "val",
+    workspace: runtime.Workspace | None = None,
+    progress: bool = True,
+) -> Path:
+    """Predict every image of ``data``'s ``split`` and write COCO results json ``out`` (atomic).
+
+    Entries are ``{image_id, category_id, bbox: [x, y, w, h], score}`` with ids from ``coco_gt`` (matched by
+    file name) and ``category_id = class index + 1``. Skipped when ``out`` matches weights, data and settings.
+    """
+    weights, coco_gt, out = Path(weights), Path(coco_gt), Path(out)
+    for path in (weights, coco_gt):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+    key = {
+        "weights": str(weights.resolve()),
+        "weights_digest": file_digest(weights),
+        "data": str(Path(data).resolve()),
+        "split": split,
+        "coco_gt": str(coco_gt.resolve()),
+        "coco_digest": file_digest(coco_gt),
+        "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device")},
+    }
+    meta = out.with_suffix(".manifest.json")
+    if out.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
+        return out
+    ids = match_image_ids(coco_gt, dataset_images(data, split))
+    ul = runtime.ultralytics_module(workspace)
+    model = ul.YOLO(str(weights))
+    device = runtime.device(settings.device)
+    files = list(ids)
+    results: list[dict[str, Any]] = []
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(files), desc=f"predict {out.stem}", unit="img", disable=not progress) as bar:
+        for chunk in _chunks(files, max(64, settings.batch)):
+            for path, result in zip(chunk, model.predict(
+                source=[str(p) for p in chunk],
+                imgsz=settings.imgsz,
+                conf=settings.conf,
+                iou=settings.iou,
+                max_det=settings.max_det,
+                batch=settings.batch,
+                device=device,
+                verbose=False,
+                stream=True,
+            )):
+                results += result_entries(ids[path], result.boxes)
+                bar.update(1)
+    write_json(out, results, indent=None)
+    write_json(meta, {"key": key, "detections": len(results), "images": len(files), "versions": versions()})
+    return out
+
+
+def result_entries(image_id: int, boxes: Any) -> list[dict[str, Any]]:
+    """COCO results entries of one image from an ultralytics ``Boxes`` object."""
+    xyxy = boxes.xyxy.cpu().numpy().astype(float)
+    scores = boxes.conf.cpu().numpy().astype(float)
+    classes = boxes.cls.cpu().numpy().astype(int)
+    out = []
+    for (x1, y1, x2, y2), score, cls in zip(xyxy, scores, classes):
+        if not 0 <= cls < len(CLASSES):
+            raise ValueError(f"model predicted class index {cls}, outside the study classes {CLASSES}")
+        out.append(
+            {
+                "image_id": image_id,
+                "category_id": int(cls) + 1,
+                "bbox": [round(x1, 3), round(y1, 3), round(x2 - x1, 3), round(y2 - y1, 3)],
+                "score": round(float(score), 6),
+            }
+        )
+    return out
+
+
+def with_overrides(settings: TrainSettings, values: dict[str, Any]) -> TrainSettings:
+    """``settings`` with some fields replaced (unknown names are an error)."""
+    unknown = sorted(set(values) - set(TrainSettings.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"unknown training settings {unknown}")
+    return replace(settings, **values)

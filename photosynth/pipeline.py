@@ -1,0 +1,180 @@
+"""Run the report: execute every notebook of a profile with papermill, then build the Jupyter Book.
+
+A profile (``profiles/NAME.yaml``) holds ``common`` parameters (given to every notebook) and, under
+``notebooks``, each notebook's own parameters, in execution order. Executed copies land in
+``book/executed/`` (a build folder; the committed notebooks are never written), and the book shows them
+as they are (``execute_notebooks: off``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from photosynth.runtime import Workspace, configure
+
+EXECUTED_DIR = Path("book") / "executed"
+
+
+class PipelineError(RuntimeError):
+    """A profile, notebook or book build problem; the message says what and where."""
+
+
+class NotebookFailed(PipelineError):
+    """A notebook cell raised: names the notebook, the cell and the error."""
+
+    def __init__(self, notebook: str, cell: int | None, error: str, source: str, output: Path):
+        self.notebook, self.cell, self.error, self.output = notebook, cell, error, output
+        where = f"cell {cell}" if cell is not None else "an unknown cell"
+        first_line = next((line for line in source.splitlines() if line.strip()), "")
+        super().__init__(f"notebook {notebook} failed in {where} (`{first_line[:80]}`): {error} "
+                         f"(cells counted from 0 in the executed copy: {output})")
+
+
+@dataclass
+class Profile:
+    """Parameters of one run of the report."""
+
+    name: str
+    common: dict[str, Any] = field(default_factory=dict)
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def parameters(self, notebook: str, workspace: Workspace) -> dict[str, Any]:
+        """What papermill injects into ``notebook``: profile, workspace, common, then its own values."""
+        return {"profile": self.name, "workspace": str(workspace.root), **self.common, **self.notebooks[notebook]}
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The folder holding ``_config.yml`` and ``profiles/``: ``start`` or the cwd, searching upward."""
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "_config.yml").is_file() and (candidate / "profiles").is_dir():
+            return candidate
+    raise PipelineError(f"no photosynth project (a folder with _config.yml and profiles/) at or above {here}")
+
+
+def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> Profile:
+    """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else Path(root) / "profiles" / f"{name}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem for p in (Path(root) / "profiles").glob("*.yaml"))
+        raise PipelineError(f"profile {name!r} not found at {path} (available: {', '.join(available)})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict) or not data["notebooks"]:
+        raise PipelineError(f"{path}: expected a mapping with a non-empty 'notebooks:' mapping")
+    notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
+    profile = Profile(name=path.stem, common=dict(data.get("common") or {}), notebooks=notebooks)
+    for item in overrides:
+        apply_override(profile, item)
+    return profile
+
+
+def apply_override(profile: Profile, item: str) -> None:
+    """Apply one ``notebook.param=value`` (or ``common.param=value``); the value is parsed as YAML."""
+    key, sep, raw = item.partition("=")
+    target, dot, param = key.partition(".")
+    if not sep or not dot or not param:
+        raise PipelineError(f"--set expects notebook.param=value, got {item!r}")
+    value = yaml.safe_load(raw) if raw else ""
+    if target == "common":
+        profile.common[param] = value
+    elif target in profile.notebooks:
+        profile.notebooks[target][param] = value
+    else:
+        raise PipelineError(f"--set {item!r}: no notebook {target!r} in profile {profile.name!r} "
+                            f"(notebooks: {', '.join(profile.notebooks)}; or use common.)")
+
+
+def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
+                  only: Sequence[str] | None = None, kernel: str | None = None,
+                  progress: bool = True) -> list[Path]:
+    """Execute the profile's notebooks in order into ``book/executed/``; stop at the first failure."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    root = Path(root)
+    names = list(profile.notebooks)
+    unknown = sorted(set(only or ()) - set(names))
+    if unknown:
+        raise PipelineError(f"--only names notebooks not in profile {profile.name!r}: {', '.join(unknown)}")
+    configure(workspace)
+    out_dir = root / EXECUTED_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    executed = []
+    for name in names:
+        if only and name not in only:
+            continue
+        source = root / "notebooks" / f"{name}.ipynb"
+        if not source.is_file():
+            raise PipelineError(f"profile {profile.name!r} lists notebook {name!r} but {source} does not exist")
+        output = out_dir / f"{name}.ipynb"
+        print(f"[photosynth] executing {name} (profile {profile.name})", file=sys.stderr, flush=True)
+        try:
+            papermill.execute_notebook(
+                str(source), str(output), parameters=profile.parameters(name, workspace),
+                kernel_name=kernel, cwd=str(root), progress_bar=progress,
+            )
+        except PapermillExecutionError as exc:
+            raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source, output) from None
+        executed.append(output)
+    return executed
+
+
+def toc_notebooks(root: str | Path) -> list[Path]:
+    """Executed notebooks the book's ``_toc.yml`` refers to (``book/executed/*``)."""
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    files: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    prefix = EXECUTED_DIR.as_posix() + "/"
+    return [Path(root) / f"{f}.ipynb" for f in files if f.startswith(prefix)]
+
+
+def check_executed(root: str | Path, profile: str) -> None:
+    """Every notebook the toc shows exists and was executed with ``profile`` (no mixed builds)."""
+    problems = []
+    for path in toc_notebooks(root):
+        if not path.is_file():
+            problems.append(f"{path.name}: not executed yet")
+            continue
+        params = json.loads(path.read_text()).get("metadata", {}).get("papermill", {}).get("parameters", {})
+        if params.get("profile") != profile:
+            problems.append(f"{path.name}: executed with profile {params.get('profile')!r}")
+    if problems:
+        raise PipelineError(f"cannot build the book for profile {profile!r}: " + "; ".join(problems)
+                            + f" — run `photosynth book --profile {profile}`")
+
+
+def build_book(root: str | Path, profile: str) -> Path:
+    """``jupyter-book build`` with warnings as errors; returns the HTML folder."""
+    root = Path(root)
+    check_executed(root, profile)
+    exe = Path(sys.executable).with_name("jupyter-book")
+    command = [str(exe if exe.exists() else shutil.which("jupyter-book") or "jupyter-book"),
+               "build", str(root), "-W", "--keep-going"]
+    print(f"[photosynth] {' '.join(command)}", file=sys.stderr, flush=True)
+    done = subprocess.run(command, cwd=root)
+    if done.returncode != 0:
+        raise PipelineError(f"jupyter-book build failed (exit {done.returncode}); see the warnings above")
+    return root / "_build" / "html"

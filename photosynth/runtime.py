@@ -1,0 +1,157 @@
+"""One place that makes a process offline-safe and reproducible.
+
+Importing photosynth changes nothing in other libraries; call :func:`configure` (the CLI and every
+notebook do) to set the offline environment, and :func:`ultralytics_module` to import ultralytics with
+its network features off and the global state it touches (numpy print options) restored.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+#: Environment variable that moves the default workspace root (``runs/``).
+RUNS_ENV = "PHOTOSYNTH_RUNS"
+#: The Keras VGG16 weights file the NST needs (``weights="imagenet"``).
+VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+VGG16_NOTOP_BYTES = 58_889_256
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folders every stage writes into: ``<runs>/<profile>/<stage>/…``.
+
+    The workspace is disposable (everything in it is rebuilt from code); dataset roots are read-only.
+    """
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @classmethod
+    def for_profile(cls, profile: str, runs: str | Path | None = None) -> "Workspace":
+        """The workspace of ``profile`` under ``runs`` (default ``$PHOTOSYNTH_RUNS`` or ``./runs``)."""
+        base = Path(runs if runs is not None else os.environ.get(RUNS_ENV, "runs"))
+        return cls(base.expanduser().resolve() / profile)
+
+    @classmethod
+    def from_parameters(cls, profile: str, workspace: str | Path = "") -> "Workspace":
+        """The workspace a notebook's ``parameters`` cell names: ``workspace`` if given, else the profile's."""
+        return cls(Path(workspace).expanduser().resolve()) if str(workspace) else cls.for_profile(profile)
+
+    def stage(self, name: str) -> Path:
+        """Folder of one stage (created on demand)."""
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def data(self) -> Path:
+        """Dataset roots the toy world writes (``data/{kitti_tracking,kitti_object,vkitti2,bdd100k}``)."""
+        return self.stage("data")
+
+    @property
+    def config(self) -> Path:
+        """Per-workspace configuration of third-party tools (ultralytics settings, fonts)."""
+        return self.stage("config")
+
+
+def configure(workspace: Workspace | None = None) -> dict[str, str]:
+    """Set the offline environment for this process and the kernels/subprocesses it starts.
+
+    Ultralytics: ``YOLO_OFFLINE=1``, ``YOLO_AUTOINSTALL=false``, ``YOLO_CONFIG_DIR`` in the workspace
+    (or an existing value), with a local TTF placed as ``Arial.ttf`` so its font download never runs.
+    ``KERAS_HOME`` / ``TORCH_HOME`` keep their values and otherwise default to the libraries' own
+    locations, so local weights are found where users already keep them. Returns what was set.
+    """
+    config_dir = Path(
+        os.environ.get("YOLO_CONFIG_DIR")
+        or (workspace.config if workspace else Path.home() / ".config" / "photosynth")
+    )
+    values = {
+        "YOLO_OFFLINE": "1",
+        "YOLO_AUTOINSTALL": "false",
+        "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "false"),
+        "YOLO_CONFIG_DIR": str(config_dir),
+        "KERAS_HOME": os.environ.get("KERAS_HOME", str(Path.home() / ".keras")),
+        "TORCH_HOME": os.environ.get("TORCH_HOME", str(Path.home() / ".cache" / "torch")),
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+    }
+    os.environ.update(values)
+    place_font(config_dir / "Ultralytics" / "Arial.ttf")
+    return values
+
+
+def place_font(target: Path) -> Path:
+    """Copy a local TTF (matplotlib's DejaVuSans) to ``target`` unless a font is already there."""
+    if target.is_file() and target.stat().st_size > 0:
+        return target
+    import matplotlib
+
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+    return target
+
+
+def ultralytics_module(workspace: Workspace | None = None) -> ModuleType:
+    """Import ultralytics offline-safe: env from :func:`configure`, ``sync=False``, numpy options kept."""
+    if "ultralytics" not in sys.modules:
+        configure(workspace)
+    import numpy as np
+
+    options = np.get_printoptions()
+    import ultralytics
+
+    np.set_printoptions(**options)
+    update = {"sync": False}
+    if workspace is not None:
+        update |= {"runs_dir": str(workspace.stage("detectors")), "datasets_dir": str(workspace.root)}
+    ultralytics.settings.update(update)
+    return ultralytics
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and (when imported) torch and tensorflow."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        import torch
+
+        torch.manual_seed(seed)
+    if "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        tf.random.set_seed(seed)
+
+
+def device(preferred: str | None = None) -> str:
+    """``preferred`` when given, else ``"cuda"`` when torch sees a GPU, else ``"cpu"``."""
+    if preferred:
+        return preferred
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def local_weights() -> dict[str, Path | None]:
+    """Which optional pretrained weights are present locally (never downloaded)."""
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
+    candidates = {
+        "keras_vgg16_notop": keras_home / "models" / VGG16_NOTOP,
+        "torch_inception_fid": torch_home / "hub" / "checkpoints" / "pt_inception-2015-12-05-6726825d.pth",
+    }
+    return {name: (path if path.is_file() else None) for name, path in candidates.items()}

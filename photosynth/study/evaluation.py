@@ -1,0 +1,236 @@
+"""The study's evaluation: every trained mix scored on the occlusion buckets and the weather splits.
+
+Evaluation sets are the workspace's ``splits/buckets/<name>/`` and ``splits/weather_eval/<domain>/`` (a YOLO
+dataset + ``coco.json`` each). Predictions go to ``detectors/<mix>/predictions/<set>.json``; scores (both
+AP50 metrics, per class and mean, see :mod:`photosynth.metrics.evaluate`) to ``results/metrics.csv``.
+The study's headline number is the mean over Car and Truck (:data:`STUDY_CLASSES`; classes without ground
+truth excluded), computed here from the per-class rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from photosynth import detect
+from photosynth.runtime import Workspace
+
+#: Classes the study averages (BDD has no vans).
+STUDY_CLASSES: tuple[str, ...] = ("Car", "Truck")
+#: Workspace folders of the evaluation sets, by group.
+GROUPS: dict[str, str] = {"bucket": "splits/buckets", "weather": "splits/weather_eval"}
+METRICS: tuple[str, ...] = ("ap50_standard", "ap50_legacy")
+#: The original study's published table (YOLOv5 ``val.py`` AP@0.5 over Car and Truck, real KITTI/vKITTI2/BDD).
+PUBLISHED: dict[str, dict[str, float]] = {
+    "baseline": {"0-5": 0.379, "0-10": 0.358, "0-all": 0.342},
+    "cyclegan": {"0-5": 0.413, "0-10": 0.387, "0-all": 0.365},
+    "nst": {"0-5": 0.376, "0-10": 0.355, "0-all": 0.336},
+}
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """One evaluation set: a YOLO dataset with its COCO ground truth."""
+
+    name: str
+    group: str
+    folder: Path
+
+    @property
+    def data(self) -> Path:
+        return self.folder / "data.yaml"
+
+    @property
+    def coco(self) -> Path:
+        return self.folder / "coco.json"
+
+
+def bucket_key(name: str) -> tuple[float, str]:
+    """Sort buckets by their upper cut (``0-5`` < ``0-10`` < ``0-all``); other names alphabetically."""
+    match = re.fullmatch(r"\d+-(\d+|all)", name)
+    if not match:
+        return math.inf, name
+    return (math.inf if match.group(1) == "all" else float(match.group(1))), name
+
+
+def eval_sets(workspace: Workspace, groups: Sequence[str] = tuple(GROUPS)) -> list[EvalSet]:
+    """The evaluation sets present in the workspace (buckets by cut, then weather domains by name)."""
+    out: list[EvalSet] = []
+    for group in groups:
+        if group not in GROUPS:
+            raise ValueError(f"unknown evaluation group {group!r}; choose from {list(GROUPS)}")
+        base = workspace.root / GROUPS[group]
+        folders = [p for p in base.iterdir() if (p / "coco.json").is_file()] if base.is_dir() else []
+        out += [EvalSet(p.name, group, p) for p in sorted(folders, key=lambda p: bucket_key(p.name))]
+    if not out:
+        raise FileNotFoundError(
+            f"no evaluation sets under {workspace.root}/{{{','.join(GROUPS[g] for g in groups)}}} "
+            "(run the datasets notebook / `photosynth split` first)")
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"evaluation set names must be unique across groups, got {names}")
+    return out
+
+
+def run_dir(workspace: Workspace, mix: str) -> Path:
+    """Folder of a mix's detector run (``detectors/<mix>``)."""
+    return workspace.root / "detectors" / mix
+
+
+def prediction_path(workspace: Workspace, mix: str, eval_set: EvalSet) -> Path:
+    return run_dir(workspace, mix) / "predictions" / f"{eval_set.name}.json"
+
+
+def predict_mix(
+    workspace: Workspace,
+    mix: str,
+    sets: Sequence[EvalSet],
+    settings: detect.PredictSettings,
+    progress: bool = True,
+) -> dict[str, Path]:
+    """Predict every evaluation set with the mix's ``best.pt`` (finished predictions are kept)."""
+    weights = run_dir(workspace, mix) / "weights" / "best.pt"
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: mix {mix!r} has no trained detector (run `photosynth train` first)")
+    return {
+        s.name: detect.predict(weights, s.data, s.coco, prediction_path(workspace, mix, s), settings,
+                               workspace=workspace, progress=progress)
+        for s in sets
+    }
+
+
+def evaluate_mix(workspace: Workspace, mix: str, sets: Sequence[EvalSet]) -> pd.DataFrame:
+    """Both metrics per class and mean on every set: ``mix, group`` + :func:`evaluate_predictions` columns."""
+    from photosynth.metrics.evaluate import evaluate_predictions
+
+    frames = []
+    for s in sets:
+        table = evaluate_predictions(s.coco, prediction_path(workspace, mix, s), s.name)
+        frames.append(table.assign(mix=mix, group=s.group))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["mix", "group", *[c for c in out.columns if c not in ("mix", "group")]]]
+
+
+def evaluate_study(
+    workspace: Workspace,
+    mixes: Sequence[str],
+    settings: detect.PredictSettings,
+    sets: Sequence[EvalSet] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Predict and score every mix on every set; writes and returns ``results/metrics.csv``."""
+    sets = list(sets) if sets is not None else eval_sets(workspace)
+    frames = []
+    for mix in mixes:
+        predict_mix(workspace, mix, sets, settings, progress)
+        frames.append(evaluate_mix(workspace, mix, sets))
+    metrics = pd.concat(frames, ignore_index=True)
+    out = workspace.stage("results") / "metrics.csv"
+    tmp = out.with_name(".metrics.csv.tmp")
+    metrics.to_csv(tmp, index=False)
+    tmp.replace(out)
+    return metrics
+
+
+def study_means(metrics: pd.DataFrame, classes: Sequence[str] = STUDY_CLASSES) -> pd.DataFrame:
+    """Mean of each metric over ``classes`` that have ground truth, per mix and split (the study's number)."""
+    rows = metrics[metrics["class"].isin(classes) & (metrics["n_gt"] > 0)]
+    keys = [c for c in ("mix", "group", "split") if c in rows.columns]
+    order = {name: i for i, name in enumerate(dict.fromkeys(metrics["split"]))}
+    means = rows.groupby(keys, sort=False)[list(METRICS)].mean().reset_index()
+    means["classes"] = "+".join(classes)
+    return means.sort_values(by=["split"], key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def study_table(metrics: pd.DataFrame, group: str = "bucket", classes: Sequence[str] = STUDY_CLASSES) -> pd.DataFrame:
+    """Wide table: one row per mix, columns ``(metric, split)`` — standard and legacy side by side."""
+    means = study_means(metrics[metrics["group"] == group], classes)
+    splits = list(dict.fromkeys(means["split"]))
+    mixes = list(dict.fromkeys(means["mix"]))
+    wide = means.pivot(index="mix", columns="split", values=list(METRICS))
+    return wide.reindex(index=mixes, columns=pd.MultiIndex.from_product([list(METRICS), splits]))
+
+
+def published_table() -> pd.DataFrame:
+    """The original study's numbers (theirs: real data, YOLOv5 ``val.py``, mean of Car and Truck)."""
+    rows = [{"mix": mix, "split": split, "ap50_legacy": value} for mix, row in PUBLISHED.items()
+            for split, value in row.items()]
+    return pd.DataFrame(rows).assign(source="original study (real data)")
+
+
+def side_by_side(metrics: pd.DataFrame, caption: str) -> pd.DataFrame:
+    """Our legacy-metric bucket means beside the published ones (rows: mix; columns: source, bucket)."""
+    ours = study_means(metrics[metrics["group"] == "bucket"]).assign(source=f"ours ({caption})")
+    both = pd.concat([published_table(), ours[["mix", "split", "ap50_legacy", "source"]]], ignore_index=True)
+    splits = list(dict.fromkeys(both["split"]))
+    wide = both.pivot_table(index="mix", columns=["source", "split"], values="ap50_legacy", sort=False)
+    sources = list(dict.fromkeys(both["source"]))
+    columns = [(src, sp) for src in sources for sp in splits if (src, sp) in wide.columns]
+    return wide.reindex(columns=pd.MultiIndex.from_tuples(columns))
+
+
+def hardest_bucket(metrics: pd.DataFrame, mix: str, metric: str = "ap50_standard") -> str:
+    """The occlusion bucket where ``mix`` scores lowest."""
+    means = study_means(metrics[(metrics["group"] == "bucket") & (metrics["mix"] == mix)])
+    if means.empty:
+        raise ValueError(f"no bucket scores for mix {mix!r}")
+    return str(means.sort_values(metric, kind="stable").iloc[0]["split"])
+
+
+def pr_curves(
+    workspace: Workspace,
+    mixes: Sequence[str],
+    eval_set: EvalSet,
+    classes: Sequence[str] = STUDY_CLASSES,
+    points: int = 200,
+) -> pd.DataFrame:
+    """Precision/recall curves (standard matching) per mix and class: ``mix, class, recall, precision``."""
+    from photosynth.metrics.ap import ap50_standard
+
+    rows = []
+    for mix in mixes:
+        result = ap50_standard(eval_set.coco, prediction_path(workspace, mix, eval_set))
+        for cls in result.classes:
+            if cls.name not in classes or cls.n_gt == 0 or not len(cls.recall):
+                continue
+            envelope = np.maximum.accumulate(cls.precision[::-1])[::-1]
+            keep = np.unique(np.linspace(0, len(cls.recall) - 1, min(points, len(cls.recall))).astype(int))
+            rows.append(pd.DataFrame({"mix": mix, "class": cls.name, "recall": cls.recall[keep],
+                                      "precision": envelope[keep]}))
+    if not rows:
+        raise ValueError(f"{eval_set.coco}: no class of {list(classes)} has both ground truth and detections")
+    return pd.concat(rows, ignore_index=True)
+
+
+def detection_examples(
+    workspace: Workspace,
+    mix: str,
+    eval_set: EvalSet,
+    count: int = 4,
+    min_score: float = 0.25,
+) -> list[dict[str, Any]]:
+    """The ``count`` images with the most ground truth boxes, with the mix's detections above ``min_score``.
+
+    Returns dicts for :func:`photosynth.figures.detection_examples`.
+    """
+    gt = json.loads(eval_set.coco.read_text())
+    ids = detect.match_image_ids(eval_set.coco, detect.dataset_images(eval_set.data))
+    paths = {image_id: path for path, image_id in ids.items()}
+    boxes: dict[int, list] = {}
+    for ann in gt["annotations"]:
+        boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
+    chosen = sorted(paths, key=lambda i: (-len(boxes.get(i, [])), i))[:count]
+    preds: dict[int, list] = {}
+    for det in json.loads(prediction_path(workspace, mix, eval_set).read_text()):
+        if det["score"] >= min_score:
+            preds.setdefault(det["image_id"], []).append((det["bbox"], det["score"]))
+    return [{"image": paths[i], "gt": boxes.get(i, []), "pred": preds.get(i, []),
+             "label": f"{eval_set.name} · {paths[i].name} · {mix}"} for i in chosen]

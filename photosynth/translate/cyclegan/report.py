@@ -1,0 +1,122 @@
+"""What notebook 02 shows: loss curves, original vs translated weathers side by side, and the GIF."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw
+
+from photosynth.imageio import find_output, read_rgb
+
+#: Loss columns plotted, grouped as the panels show them.
+PANELS: dict[str, tuple[str, ...]] = {
+    "discriminators": ("D_A", "D_B"),
+    "generators (adversarial)": ("G_A", "G_B"),
+    "cycle": ("cycle_A", "cycle_B"),
+    "identity": ("idt_A", "idt_B"),
+}
+
+
+def read_losses(logs: Mapping[str, str | Path]) -> pd.DataFrame:
+    """Long table ``weather, step, loss, value`` from each weather's ``losses.csv``."""
+    frames = []
+    for weather, path in logs.items():
+        table = pd.read_csv(path)
+        long = table.melt(id_vars=["step"], value_vars=[c for p in PANELS.values() for c in p], var_name="loss")
+        frames.append(long.assign(weather=weather))
+    if not frames:
+        raise ValueError("no loss logs given")
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_losses(losses: pd.DataFrame, caption: str = "", smooth: int = 1):
+    """One panel per loss group, one line per weather and direction; ``smooth``: rolling mean window."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    data = losses.sort_values("step").copy()
+    if smooth > 1:
+        data["value"] = data.groupby(["weather", "loss"])["value"].transform(
+            lambda v: v.rolling(smooth, min_periods=1).mean()
+        )
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(3.4 * len(PANELS), 3.0), squeeze=False)
+    for ax, (title, names) in zip(axes[0], PANELS.items()):
+        part = data[data["loss"].isin(names)]
+        sns.lineplot(data=part, x="step", y="value", hue="weather", style="loss", ax=ax, legend=ax is axes[0][-1])
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("")
+    if axes[0][-1].get_legend():
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1, 1), fontsize=7)
+    fig.suptitle(f"CycleGAN training losses\n({caption})" if caption else "CycleGAN training losses", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def weather_panels(
+    frame: str | Path, root: str | Path, translated: Mapping[str, str | Path]
+) -> list[tuple[str, np.ndarray]]:
+    """``[("original", rgb), (weather, rgb), …]`` for one clone frame; missing translations raise."""
+    rel = Path(frame).resolve().relative_to(Path(root).resolve())
+    panels = [("original", read_rgb(frame))]
+    for weather, out_root in translated.items():
+        found = find_output(out_root, rel)
+        if found is None:
+            raise FileNotFoundError(f"{Path(out_root) / rel}: no {weather} translation of {frame}")
+        panels.append((weather, read_rgb(found)))
+    return panels
+
+
+def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str = ""):
+    """Grid: one row per frame, one column per panel (original, then each weather)."""
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("no frames to show")
+    n_cols = len(rows[0])
+    h, w = rows[0][0][1].shape[:2]
+    fig, axes = plt.subplots(
+        len(rows), n_cols, figsize=(3.3 * n_cols, 3.3 * h / w * len(rows) + 0.8), squeeze=False
+    )
+    for r, panels in enumerate(rows):
+        for c, (name, rgb) in enumerate(panels):
+            ax = axes[r][c]
+            ax.imshow(rgb)
+            ax.set_axis_off()
+            if r == 0:
+                ax.set_title(name, fontsize=9)
+    title = "vKITTI2 clone frames translated by CycleGAN"
+    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_gif(rows: Sequence[list[tuple[str, np.ndarray]]], path: str | Path, width: int = 620, ms: int = 700) -> Path:
+    """Animated GIF cycling through each frame's panels (labelled), written atomically."""
+    import os
+    import tempfile
+
+    images = []
+    for panels in rows:
+        for name, rgb in panels:
+            image = Image.fromarray(rgb)
+            image = image.resize((width, max(1, round(image.height * width / image.width))), Image.BICUBIC)
+            draw = ImageDraw.Draw(image)
+            draw.rectangle((0, 0, 8 + 7 * len(name), 16), fill=(0, 0, 0))
+            draw.text((4, 2), name, fill=(255, 255, 255))
+            images.append(image.convert("P", palette=Image.ADAPTIVE))
+    if not images:
+        raise ValueError("no frames for the GIF")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gif", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=ms, loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,98 @@
+"""Per-weather CycleGAN for the study's workspace: vKITTI2 clone frames (A) ↔ a BDD weather domain (B).
+
+Paths (CONTRIBUTING.md): clone frames under ``<ws>/data/vkitti2``, style lists
+``<ws>/splits/weather/<domain>.txt``, models in ``<ws>/models/cyclegan/<weather>/``, translated frames in
+``<ws>/translated/cyclegan/<weather>/`` mirrored relative to the vKITTI2 root.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from photosynth.runtime import Workspace
+from photosynth.translate.cyclegan.config import CycleGANConfig
+
+#: The weathers the study translates (vKITTI2 variation names).
+WEATHERS: tuple[str, ...] = ("fog", "overcast", "rain")
+METHOD = "cyclegan"
+#: CONTRIBUTING.md's mapping, used only while ``photosynth.study.splits`` is not installed.
+_STYLE_DOMAINS_FALLBACK = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
+
+
+def _study_module(name: str):
+    """``photosynth.study.<name>`` or ``None`` while that module does not exist yet."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"photosynth.study.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("photosynth.study", f"photosynth.study.{name}"):
+            raise
+        return None
+
+
+def style_domains() -> dict[str, str]:
+    """vKITTI2 weather → BDD domain whose images are its style (``photosynth.study.splits.STYLE_DOMAINS``)."""
+    splits = _study_module("splits")
+    return dict(splits.STYLE_DOMAINS) if splits is not None else dict(_STYLE_DOMAINS_FALLBACK)
+
+
+def vkitti_root(ws: Workspace) -> Path:
+    """The toy world's (or real) vKITTI2 root in the workspace."""
+    return ws.root / "data" / "vkitti2"
+
+
+def clone_frames(root: str | Path, camera: str = "Camera_0") -> list[Path]:
+    """All clone-variation RGB frames of one camera under a vKITTI2 root (any top folder), sorted."""
+    frames = sorted(Path(root).glob(f"**/Scene*/clone/frames/rgb/{camera}/rgb_*.jpg"))
+    if not frames:
+        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for Scene*/clone/frames/rgb/{camera}/rgb_*.jpg)")
+    return frames
+
+
+def translation_sources(root: str | Path, weather: str) -> list[Path]:
+    """The clone frames the training mixes need for ``weather`` (``photosynth.study.mixes`` decides; all
+    Camera_0 clone frames while that module does not exist)."""
+    mixes = _study_module("mixes")
+    if mixes is None:
+        return clone_frames(root)
+    return [Path(p) for p in mixes.translation_sources(root, weather)]
+
+
+def style_list(ws: Workspace, weather: str) -> Path:
+    """The BDD image list that is ``weather``'s style domain."""
+    domains = style_domains()
+    if weather not in domains:
+        raise ValueError(f"unknown weather {weather!r}; expected one of {sorted(domains)}")
+    path = ws.root / "splits" / "weather" / f"{domains[weather]}.txt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: style list missing (run notebook 01 / `photosynth split` first)")
+    return path
+
+
+def model_dir(ws: Workspace, weather: str) -> Path:
+    return ws.root / "models" / METHOD / weather
+
+
+def translated_dir(ws: Workspace, weather: str) -> Path:
+    return ws.root / "translated" / METHOD / weather
+
+
+def train_weather(ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: str | None = None, progress: bool = True):
+    """Train (or resume; a finished checkpoint returns at once) the clone ↔ ``weather`` model."""
+    from photosynth.translate.cyclegan.train import train
+
+    a = clone_frames(vkitti_root(ws))
+    return train(cfg, a, style_list(ws, weather), model_dir(ws, weather), resume=True, device=device, progress=progress)
+
+
+def translate_weather(ws: Workspace, weather: str, *, frames: list[Path] | None = None, **options):
+    """Translate ``frames`` (default: :func:`translation_sources`) with the trained ``weather`` model."""
+    from photosynth.translate.cyclegan.model import load_generator
+    from photosynth.translate.cyclegan.train import CHECKPOINT
+    from photosynth.translate.cyclegan.translate import translate_images
+
+    root = vkitti_root(ws)
+    generator, _ = load_generator(model_dir(ws, weather) / CHECKPOINT, "AtoB", options.get("device") or "cpu")
+    frames = frames if frames is not None else translation_sources(root, weather)
+    return translate_images(generator, frames, translated_dir(ws, weather), input_root=root, **options)

@@ -1,0 +1,187 @@
+"""The training loop: resumable checkpoints, a CSV loss log, sample grids and a progress bar.
+
+Output folder layout: ``checkpoint.pt`` (latest, atomic), ``options.json``, ``losses.csv``,
+``samples/step_NNNNNNN.png`` (rows: real A, A→B, A→B→A / real B, B→A, B→A→B).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from photosynth import runtime
+from photosynth.imageio import write_image
+from photosynth.translate.cyclegan import distributed
+from photosynth.translate.cyclegan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from photosynth.translate.cyclegan.config import CycleGANConfig
+from photosynth.translate.cyclegan.data import UnalignedDataset, make_loader, to_uint8, training_files
+from photosynth.translate.cyclegan.model import LOSS_NAMES, CycleGANModel
+
+CHECKPOINT = "checkpoint.pt"
+LOSSES = "losses.csv"
+CSV_FIELDS: tuple[str, ...] = ("step", "lr", *LOSS_NAMES, "images_per_s")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a run left its files and how far it got."""
+
+    out_dir: Path
+    step: int
+    total_steps: int
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out_dir / CHECKPOINT
+
+    @property
+    def losses(self) -> Path:
+        return self.out_dir / LOSSES
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.total_steps
+
+
+def checkpoint_step(out_dir: str | Path) -> int | None:
+    """The step of the checkpoint in ``out_dir`` (``None`` when there is none)."""
+    path = Path(out_dir) / CHECKPOINT
+    return int(load_checkpoint(path)["step"]) if path.is_file() else None
+
+
+def is_finished(out_dir: str | Path) -> bool:
+    """Whether ``out_dir`` holds a checkpoint that completed its own schedule."""
+    path = Path(out_dir) / CHECKPOINT
+    if not path.is_file():
+        return False
+    state = load_checkpoint(path)
+    return int(state["step"]) >= CycleGANConfig.from_dict(state["config"]).total_steps
+
+
+def sample_grid(visuals: dict[str, torch.Tensor]) -> np.ndarray:
+    """2×3 grid of the first image of each visual (A row, B row), H×W×3 uint8."""
+    rows = []
+    for names in (("real_A", "fake_B", "rec_A"), ("real_B", "fake_A", "rec_B")):
+        rows.append(np.concatenate([to_uint8(visuals[n])[0] for n in names], axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from)."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_checkpoint(model: CycleGANModel, out_dir: Path, place: distributed.Dist) -> None:
+    state = model.state_dict()
+    per_rank = distributed.gather({"pools": state.pop("pools"), "rng": rng_state()}, place)
+    if place.main:
+        save_checkpoint(out_dir / CHECKPOINT, {**state, "world": place.world, "ranks": per_rank})
+
+
+def _restore(model: CycleGANModel, path: Path, place: distributed.Dist) -> None:
+    state = load_checkpoint(path)
+    ranks = state.get("ranks", [])
+    if state.get("world", 1) != place.world or len(ranks) != place.world:
+        raise ValueError(
+            f"{path}: written by a {state.get('world', 1)}-process run; resume it with the same number of processes "
+            f"(this run has {place.world})"
+        )
+    mine = ranks[place.rank]
+    model.load_state_dict({**state, "pools": mine["pools"]}, path)
+    set_rng_state(mine["rng"])
+
+
+def train(
+    cfg: CycleGANConfig,
+    a_source: str | Path | Sequence[str | Path],
+    b_source: str | Path | Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    resume: bool = True,
+    overwrite: bool = False,
+    until_step: int | None = None,
+    device: str | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train a CycleGAN between domain A (``a_source``) and B (``b_source``) into ``out_dir``.
+
+    Sources are folders, list files or lists of image paths. With ``resume`` an existing checkpoint is
+    continued exactly; without it an existing checkpoint is an error unless ``overwrite``. ``until_step``
+    stops early (a checkpoint is written there) so long schedules can run in pieces.
+    """
+    out_dir = Path(out_dir)
+    place, dev = distributed.setup(runtime.device(device))
+    a_files, b_files = training_files(a_source, "A"), training_files(b_source, "B")
+    ckpt, log_path = out_dir / CHECKPOINT, out_dir / LOSSES
+    if ckpt.is_file() and not resume and not overwrite:
+        raise FileExistsError(f"{ckpt} exists: resume it, or pass overwrite to start again")
+
+    runtime.seed_everything(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = CycleGANModel(cfg, dev, place)
+    if ckpt.is_file() and resume:
+        _restore(model, ckpt, place)
+    elif place.main:
+        log_path.unlink(missing_ok=True)
+    if place.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "options.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        _truncate_log(log_path, model.step)
+
+    end = min(cfg.total_steps, until_step if until_step is not None else cfg.total_steps)
+    if model.step >= end:
+        return TrainResult(out_dir, model.step, cfg.total_steps)
+    loader = make_loader(
+        UnalignedDataset(a_files, b_files, cfg), cfg, model.step, place.rank, place.world, pin=dev.startswith("cuda")
+    )
+    batches = iter(loader)
+    new_log = not log_path.is_file()
+    bar = tqdm(total=end, initial=model.step, desc=f"cyclegan {out_dir.name}", unit="step", disable=not (progress and place.main))
+    with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
+        writer = csv.DictWriter(log, fieldnames=CSV_FIELDS)
+        if new_log:
+            writer.writeheader()
+        tick, tick_step = time.perf_counter(), model.step
+        while model.step < end:
+            batch = next(batches)
+            real_A = batch["A"].to(dev, non_blocking=True)
+            real_B = batch["B"].to(dev, non_blocking=True)
+            sample = place.main and (model.step + 1) % cfg.sample_every == 0
+            lr = model.lr()
+            losses = model.train_step(real_A, real_B, keep_visuals=sample)
+            step = model.step
+            if step % cfg.log_every == 0 or step == end:
+                now = time.perf_counter()
+                rate = (step - tick_step) * cfg.batch_size * place.world / max(now - tick, 1e-9)
+                tick, tick_step = now, step
+                values = {k: float(v) for k, v in losses.items()}
+                writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
+                log.flush()
+                bar.set_postfix(G=f"{values['G_A'] + values['G_B']:.3f}", D=f"{values['D_A'] + values['D_B']:.3f}")
+            if sample:
+                write_image(out_dir / "samples" / f"step_{step:07d}.png", sample_grid(model.visuals))
+            if step % cfg.checkpoint_every == 0 or step == end:
+                _write_checkpoint(model, out_dir, place)
+            bar.update(1)
+    bar.close()
+    del batches, loader
+    return TrainResult(out_dir, model.step, cfg.total_steps)

@@ -1,0 +1,168 @@
+"""What the frame-by-frame translators (NST, albumentations) share: which frames, where outputs go,
+per-frame seeds, batches with a progress bar, and a manifest beside the outputs.
+
+The guarantees come from :mod:`photosynth.imageio`: outputs mirror the input paths relative to the input
+root (same stems, so the training mixes find them), are written atomically, finished ones are skipped on
+re-run (resume), and ``--shard i/n`` splits the work between processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from photosynth import imageio
+
+#: The manifest every translator writes beside its outputs (one per shard: ``manifest.shard-i-of-n.json``).
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One frame to translate: the input, its key (path relative to the input root) and the output."""
+
+    src: Path
+    key: str
+    dst: Path
+
+
+def frame_seed(seed: int, key: str) -> int:
+    """A stable 32-bit seed for one frame: the same ``seed`` and ``key`` give the same value in every process."""
+    return zlib.crc32(f"{int(seed)}:{key}".encode()) & 0x7FFFFFFF
+
+
+def plan(
+    sources: Sequence[str | Path],
+    src_root: str | Path,
+    out_root: str | Path,
+    shard: str | None = None,
+    suffix: str | None = None,
+) -> tuple[list[Job], list[Job]]:
+    """``(all jobs of this shard, the ones whose output is still missing)``, outputs mirrored under ``out_root``."""
+    src_root = Path(src_root).resolve()
+    jobs = []
+    for src in imageio.shard(sorted(Path(s) for s in sources), shard):
+        dst = imageio.mirrored_path(src, src_root, out_root, suffix)
+        jobs.append(Job(src=Path(src), key=Path(src).resolve().relative_to(src_root).as_posix(), dst=dst))
+    todo = [job for job in jobs if not job.dst.is_file()]
+    return jobs, todo
+
+
+def batches(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:
+    """Consecutive batches of at most ``size`` jobs."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    for start in range(0, len(jobs), size):
+        yield list(jobs[start : start + size])
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    work: Callable[[list[Job]], None],
+    batch_size: int = 1,
+    desc: str = "translate",
+    progress: bool = True,
+) -> int:
+    """Call ``work`` on batches of ``jobs`` under a tqdm progress bar (frames); returns the number done."""
+    from tqdm.auto import tqdm
+
+    done = 0
+    with tqdm(total=len(jobs), desc=desc, unit="frame", disable=not progress) as bar:
+        for batch in batches(jobs, batch_size):
+            work(batch)
+            done += len(batch)
+            bar.update(len(batch))
+    return done
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def manifest_path(out_root: str | Path, shard: str | None = None) -> Path:
+    """``manifest.json``, or ``manifest.shard-i-of-n.json`` for a shard of several."""
+    index, count = imageio.parse_shard(shard)
+    name = MANIFEST if count == 1 else f"manifest.shard-{index}-of-{count}.json"
+    return Path(out_root) / name
+
+
+def write_manifest(out_root: str | Path, shard: str | None, payload: dict[str, Any]) -> Path:
+    """Write the stage manifest (payload + shard, library versions, time) atomically beside the outputs."""
+    record = {
+        **payload,
+        "shard": shard or "0/1",
+        "python": platform.python_version(),
+        "versions": _versions(),
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return write_text_atomic(manifest_path(out_root, shard), json.dumps(record, indent=2, default=str) + "\n")
+
+
+def _versions() -> dict[str, str]:
+    """Versions of the libraries that shape the outputs (only those already imported)."""
+    import sys
+
+    names = ("numpy", "PIL", "keras", "tensorflow", "torch", "albumentations", "cv2", "scipy")
+    return {name: str(getattr(sys.modules[name], "__version__", "?")) for name in names if name in sys.modules}
+
+
+def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
+    """The vKITTI2 clone frames a weather's slot of the training mixes needs.
+
+    Uses :func:`photosynth.study.mixes.translation_sources` when that module is present; otherwise every
+    ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root`` (a superset, so nothing is missed).
+    """
+    try:
+        from photosynth.study.mixes import translation_sources
+    except ImportError:
+        translation_sources = None
+    if translation_sources is not None:
+        return [Path(p) for p in translation_sources(vkitti_root, weather)]
+    root = Path(vkitti_root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no vKITTI2 root (run notebook 01 or pass the folder)")
+    frames = sorted(
+        p for p in root.glob("**/Scene*/clone/frames/rgb/Camera_0/*") if p.suffix.lower() in imageio.IMAGE_SUFFIXES
+    )
+    if not frames:
+        raise ValueError(f"{root}: no clone frames (looked for Scene*/clone/frames/rgb/Camera_0/*.jpg)")
+    return frames
+
+
+def style_list(workspace_root: str | Path, weather: str) -> Path:
+    """``<workspace>/splits/weather/<domain>.txt``: the BDD style images of ``weather`` (fog, overcast, rain)."""
+    domains = style_domains()
+    if weather not in domains:
+        raise ValueError(f"no BDD style domain for weather {weather!r}; known: {', '.join(sorted(domains))}")
+    path = Path(workspace_root) / "splits" / "weather" / f"{domains[weather]}.txt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no style image list for {weather!r} (made by notebook 01 / `photosynth split`)")
+    return path
+
+
+def style_domains() -> dict[str, str]:
+    """Weather → BDD domain, from :data:`photosynth.study.splits.STYLE_DOMAINS` (the study's three by default)."""
+    try:
+        from photosynth.study.splits import STYLE_DOMAINS
+    except ImportError:
+        return {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
+    return dict(STYLE_DOMAINS)

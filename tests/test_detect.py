@@ -1,0 +1,136 @@
+"""Detector training/prediction on a tiny YOLO dataset: structure and invariants, never accuracy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from photosynth import detect, runtime
+from tiny_yolo import make_dataset
+
+TINY = detect.TrainSettings(imgsz=64, epochs=1, batch=4, workers=0, optimizer="SGD", warmup_epochs=0)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[runtime.Workspace, Path, detect.TrainResult]:
+    root = tmp_path_factory.mktemp("detect")
+    data = make_dataset(root / "data")
+    ws = runtime.Workspace(root / "ws")
+    result = detect.train(data, ws.stage("detectors") / "baseline", TINY, ws, progress=False)
+    return ws, data, result
+
+
+def test_training_writes_run_and_manifest(trained) -> None:
+    ws, data, result = trained
+    assert result.status == "trained"
+    assert result.run_dir == ws.root / "detectors" / "baseline"
+    assert result.best.is_file() and result.last.is_file()
+    log = detect.read_results(result.run_dir)
+    assert list(log["epoch"]) == [1]
+    assert {"metrics/mAP50(B)", "train/box_loss", "val/box_loss"} <= set(log.columns)
+    manifest = detect.read_manifest(result.run_dir)
+    assert manifest["finished"] is True
+    assert manifest["key"]["settings"] == TINY.key()
+
+
+def test_finished_run_is_skipped(trained) -> None:
+    ws, data, result = trained
+    before = result.best.stat().st_mtime_ns
+    again = detect.train(data, result.run_dir, TINY, ws, progress=False)
+    assert again.status == "skipped"
+    assert result.best.stat().st_mtime_ns == before
+
+
+def test_predictions_are_coco_results(trained) -> None:
+    from pycocotools.coco import COCO
+
+    ws, data, result = trained
+    coco_gt = data.parent / "coco.json"
+    out = result.run_dir / "predictions" / "val.json"
+    settings = detect.PredictSettings(imgsz=64, max_det=5)
+    path = detect.predict(result.best, data, coco_gt, out, settings, workspace=ws, progress=False)
+    entries = json.loads(path.read_text())
+    gt = json.loads(coco_gt.read_text())
+    ids = {image["id"] for image in gt["images"]}
+    assert entries, "a random-init model at conf 0.001 still yields boxes"
+    for entry in entries:
+        assert set(entry) == {"image_id", "category_id", "bbox", "score"}
+        assert entry["image_id"] in ids
+        assert entry["category_id"] in (1, 2, 3)
+        x, y, w, h = entry["bbox"]
+        assert w >= 0 and h >= 0 and x >= -1 and y >= -1 and x + w <= 65 and y + h <= 65
+        assert settings.conf <= entry["score"] <= 1
+    per_image = {i: sum(e["image_id"] == i for e in entries) for i in ids}
+    assert max(per_image.values()) <= settings.max_det
+    coco = COCO(str(coco_gt))
+    loaded = coco.loadRes(str(path))
+    assert len(loaded.anns) == len(entries)
+    mtime = path.stat().st_mtime_ns
+    detect.predict(result.best, data, coco_gt, out, settings, workspace=ws, progress=False)
+    assert path.stat().st_mtime_ns == mtime, "unchanged inputs are not predicted again"
+
+
+def test_interrupted_training_resumes(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data", n_train=4, n_val=2)
+    ws = runtime.Workspace(tmp_path / "ws")
+    settings = detect.TrainSettings(imgsz=64, epochs=2, batch=4, workers=0)
+    run_dir = ws.stage("detectors") / "mix"
+
+    def stop_after_first(trainer) -> None:
+        if trainer.epoch == 0:
+            raise KeyboardInterrupt("simulated kill after epoch 1")
+
+    with pytest.raises(KeyboardInterrupt):
+        detect.train(data, run_dir, settings, ws, progress=False, callbacks={"on_fit_epoch_end": stop_after_first})
+    assert detect.read_manifest(run_dir)["finished"] is False
+    assert list(detect.read_results(run_dir)["epoch"]) == [1]
+    result = detect.train(data, run_dir, settings, ws, progress=False)
+    assert result.status == "resumed"
+    assert list(detect.read_results(run_dir)["epoch"]) == [1, 2]
+    assert detect.read_manifest(run_dir)["finished"] is True
+
+
+def test_foreign_folder_is_never_cleared(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "results.csv").write_text("epoch\n1\n")
+    with pytest.raises(ValueError, match="not a detector run folder"):
+        detect.train(make_dataset(tmp_path / "d", 2, 1), run_dir, TINY, progress=False)
+
+
+def test_settings_validation() -> None:
+    with pytest.raises(ValueError, match="yolov5n"):
+        detect.TrainSettings(model="yolov8n")
+    with pytest.raises(ValueError, match="epochs"):
+        detect.TrainSettings(epochs=0)
+    with pytest.raises(ValueError, match="unknown training settings"):
+        detect.TrainSettings.from_mapping({"epochz": 3})
+    assert detect.TrainSettings.from_mapping({"epochs": 3}).epochs == 3
+    assert "device" not in TINY.key() and "epochs" in TINY.key()
+    assert detect.amp_allowed("cpu") is False
+
+
+def test_dataset_images_from_list_file(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path, 2, 3)
+    images = detect.dataset_images(data, "val")
+    assert [p.name for p in images] == ["val_000.png", "val_001.png", "val_002.png"]
+    (tmp_path / "val.txt").write_text("\n".join(str(p) for p in images[:2]) + "\n")
+    listed = tmp_path / "list.yaml"
+    listed.write_text(f"path: {tmp_path}\nval: val.txt\nnames: {{0: Car}}\n")
+    assert detect.dataset_images(listed, "val") == images[:2]
+    with pytest.raises(ValueError, match="no 'test' entry"):
+        detect.dataset_images(data, "test")
+
+
+def test_match_image_ids(tmp_path: Path) -> None:
+    coco = [{"id": 7, "file_name": "a/x.png"}, {"id": 8, "file_name": "b/x.png"}, {"id": 9, "file_name": "y.jpg"}]
+    gt = tmp_path / "coco.json"
+    gt.write_text(json.dumps({"images": coco, "annotations": [], "categories": []}))
+    images = [Path("/d/a/x.png"), Path("/d/b/x.png"), Path("/d/images/y.jpg")]
+    assert detect.match_image_ids(gt, images) == {images[0]: 7, images[1]: 8, images[2]: 9}
+    with pytest.raises(ValueError, match="no image with a matching file_name"):
+        detect.match_image_ids(gt, [*images, Path("/d/z.png")])
+    with pytest.raises(ValueError, match="no image file"):
+        detect.match_image_ids(gt, images[:2])

@@ -1,0 +1,109 @@
+"""The papermill pipeline: profiles, --set overrides, notebook failures, mixed-profile builds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from photosynth import pipeline
+from photosynth.runtime import Workspace
+
+
+def _notebook(path: Path, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('profile = "x"\nworkspace = ""\nseed = 0\nvalue = 1')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A minimal photosynth project: two notebooks, the second fails in its third cell."""
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n"
+                                       "  - file: book/executed/first\n  - file: book/executed/second\n")
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.yaml").write_text(yaml.safe_dump(
+        {"common": {"seed": 4}, "notebooks": {"first": {"value": 2}, "second": {}}}))
+    _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')")
+    _notebook(tmp_path / "notebooks" / "second.ipynb", "x = 1", "raise RuntimeError('boom in second')")
+    return tmp_path
+
+
+def test_load_profile_and_overrides(project: Path) -> None:
+    prof = pipeline.load_profile("p", project, ["first.value=[1, 2]", "common.seed=9"])
+    assert prof.notebooks["first"]["value"] == [1, 2] and prof.common["seed"] == 9
+    params = prof.parameters("first", Workspace(project / "ws"))
+    assert params == {"profile": "p", "workspace": str(project / "ws"), "seed": 9, "value": [1, 2]}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("nothing", "expects notebook.param=value"),
+    ("first=3", "expects notebook.param=value"),
+    ("third.value=1", "no notebook 'third'"),
+])
+def test_bad_overrides_are_clear(project: Path, bad: str, message: str) -> None:
+    with pytest.raises(pipeline.PipelineError, match=message):
+        pipeline.load_profile("p", project, [bad])
+
+
+def test_missing_and_malformed_profiles(project: Path) -> None:
+    with pytest.raises(pipeline.PipelineError, match="available: p"):
+        pipeline.load_profile("nope", project)
+    (project / "profiles" / "broken.yaml").write_text("notebooks: [a, b]\n")
+    with pytest.raises(pipeline.PipelineError, match="non-empty 'notebooks:' mapping"):
+        pipeline.load_profile("broken", project)
+
+
+def test_project_root_is_found_upward(project: Path) -> None:
+    (project / "notebooks" / "deep").mkdir()
+    assert pipeline.project_root(project / "notebooks" / "deep") == project
+    with pytest.raises(pipeline.PipelineError, match="no photosynth project"):
+        pipeline.project_root(project.parent)
+
+
+def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(project: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "photosynth.cli", "book", "--profile", "p", "--root", str(project),
+         "--runs", str(project / "runs")], capture_output=True, text=True)
+    assert done.returncode == 1
+    # cell 3 of the executed copy: papermill inserts the injected-parameters cell after cell 0
+    assert ("notebook second failed in cell 3 (`raise RuntimeError('boom in second')`): "
+            "RuntimeError: boom in second") in done.stderr
+    executed = project / "book" / "executed"
+    first = json.loads((executed / "first.ipynb").read_text())
+    assert first["metadata"]["papermill"]["parameters"]["workspace"] == str(project / "runs" / "p")
+    assert (executed / "second.ipynb").is_file()  # the failed copy is kept for inspection
+    assert not (project / "_build").exists()  # the book is not built after a failure
+    assert not any(p.suffix == ".ipynb" and "executed" in str(p) for p in (project / "notebooks").rglob("*"))
+
+
+def test_unknown_only_and_missing_notebook(project: Path) -> None:
+    prof = pipeline.load_profile("p", project)
+    with pytest.raises(pipeline.PipelineError, match="not in profile"):
+        pipeline.run_notebooks(prof, project, Workspace(project / "ws"), only=["zzz"])
+    (project / "notebooks" / "first.ipynb").unlink()
+    with pytest.raises(pipeline.PipelineError, match="first.ipynb does not exist"):
+        pipeline.run_notebooks(prof, project, Workspace(project / "ws"), only=["first"])
+
+
+def test_book_refuses_mixed_or_missing_executions(project: Path) -> None:
+    with pytest.raises(pipeline.PipelineError, match="first.ipynb: not executed yet"):
+        pipeline.check_executed(project, "p")
+    executed = project / "book" / "executed"
+    executed.mkdir(parents=True)
+    for name, prof in (("first", "p"), ("second", "other")):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["papermill"] = {"parameters": {"profile": prof}}
+        nbformat.write(nb, executed / f"{name}.ipynb")
+    with pytest.raises(pipeline.PipelineError, match="second.ipynb: executed with profile 'other'"):
+        pipeline.check_executed(project, "p")

@@ -1,0 +1,82 @@
+"""Offline runtime: environment, font, workspace, seeds, and no global side effects on import."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from photosynth import runtime
+from photosynth.runtime import Workspace
+
+
+def test_import_photosynth_changes_no_global_state() -> None:
+    code = ("import numpy as np, os, sys; before = (np.get_printoptions(), dict(os.environ));"
+            "import photosynth, photosynth.runtime, photosynth.pipeline, photosynth.cli, photosynth.imageio, photosynth.frames;"
+            "assert np.get_printoptions() == before[0]; assert dict(os.environ) == before[1];"
+            "assert 'ultralytics' not in sys.modules and 'torch' not in sys.modules and 'tensorflow' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_configure_sets_offline_env_and_places_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("YOLO_CONFIG_DIR", "YOLO_OFFLINE", "YOLO_AUTOINSTALL"):
+        monkeypatch.delenv(var, raising=False)
+    ws = Workspace(tmp_path / "ws")
+    values = runtime.configure(ws)
+    assert os.environ["YOLO_OFFLINE"] == "1" and os.environ["YOLO_AUTOINSTALL"] == "false"
+    assert values["YOLO_CONFIG_DIR"] == str(ws.root / "config")
+    font = ws.root / "config" / "Ultralytics" / "Arial.ttf"
+    assert font.read_bytes()[:4] == b"\x00\x01\x00\x00"  # a TrueType font
+
+
+def test_ultralytics_module_is_offline_and_keeps_numpy_printoptions(tmp_path: Path) -> None:
+    code = f"""
+import json, numpy as np, sys
+from photosynth import runtime
+ws = runtime.Workspace({str(tmp_path / 'ws')!r})
+before = np.get_printoptions()
+ul = runtime.ultralytics_module(ws)
+from ultralytics.utils import ONLINE
+print(json.dumps({{"same": np.get_printoptions() == before, "online": ONLINE, "sync": ul.settings["sync"],
+                  "runs_dir": ul.settings["runs_dir"]}}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_CONFIG_DIR"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"same": True, "online": False, "sync": False, "runs_dir": str(tmp_path / "ws" / "detectors")}
+
+
+def test_workspace_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(runtime.RUNS_ENV, str(tmp_path / "runs"))
+    ws = Workspace.for_profile("demo")
+    assert ws.root == (tmp_path / "runs" / "demo").resolve()
+    assert ws.stage("mixes").is_dir() and ws.data == ws.root / "data"
+    assert Workspace.from_parameters("demo", "") == ws
+    assert Workspace.from_parameters("demo", str(tmp_path / "x")).root == tmp_path / "x"
+
+
+def test_seed_everything_is_reproducible() -> None:
+    runtime.seed_everything(3)
+    first = (random.random(), np.random.rand())
+    runtime.seed_everything(3)
+    assert (random.random(), np.random.rand()) == first
+
+
+def test_device_prefers_explicit_choice() -> None:
+    assert runtime.device("cpu") == "cpu"
+    assert runtime.device() in {"cpu", "cuda"}
+
+
+def test_local_weights_reports_missing_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert runtime.local_weights()["keras_vgg16_notop"] is None
+    target = tmp_path / "models" / runtime.VGG16_NOTOP
+    target.parent.mkdir()
+    target.write_bytes(b"x")
+    assert runtime.local_weights()["keras_vgg16_notop"] == target
