@@ -15,8 +15,12 @@ from photosynth import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.book",
     "photosynth.commands.convert",
+    "photosynth.commands.cyclegan",
+    "photosynth.commands.evaluate",
     "photosynth.commands.info",
+    "photosynth.commands.mix",
     "photosynth.commands.stylize",
+    "photosynth.commands.train",
 )
 
 

@@ -71,6 +71,15 @@ class TrainSettings:
             raise ValueError(f"unknown training settings {unknown}; allowed: {sorted(known)}")
         return cls(**values)
 
+    @classmethod
+    def from_parameters(cls, values: Mapping[str, Any]) -> "TrainSettings":
+        """Pick the training settings out of a notebook's/profile's parameters (other names ignored)."""
+        picked = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        if picked.get("device") in ("", None):
+            picked["device"] = None
+        picked["extra"] = dict(picked.get("extra") or {})
+        return cls(**picked)
+
     def key(self) -> dict[str, Any]:
         """The settings that determine the trained weights."""
         values = asdict(self)
@@ -337,14 +346,26 @@ def match_image_ids(coco_gt: str | Path, images: Sequence[Path]) -> dict[Path, i
 
 @dataclass(frozen=True)
 class PredictSettings:
-    """Prediction parameters: low confidence and many boxes, as mAP needs (NMS IoU 0.6 like YOLOv5 ``val.py``)."""
+    """Prediction parameters: low confidence and many boxes, as mAP needs (NMS IoU 0.6 like YOLOv5 ``val.py``).
 
-    imgsz: int = 640
+    ``imgsz=None`` predicts at the training image size recorded in the run's manifest.
+    """
+
+    imgsz: int | None = None
     conf: float = 0.001
     iou: float = 0.6
     max_det: int = 300
     batch: int = 16
     device: str | None = None
+
+
+def training_imgsz(weights: Path) -> int:
+    """The image size a run was trained at (its manifest sits two folders above ``weights/best.pt``)."""
+    manifest = read_manifest(Path(weights).resolve().parent.parent)
+    try:
+        return int(manifest["key"]["settings"]["imgsz"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        raise ValueError(f"{weights}: no run manifest with the training image size; pass imgsz explicitly") from None
 
 
 def _chunks(items: Sequence[Path], size: int) -> Iterator[Sequence[Path]]:
@@ -380,6 +401,8 @@ def predict(
         "coco_digest": file_digest(coco_gt),
         "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device")},
     }
+    if settings.imgsz is None:
+        settings = replace(settings, imgsz=training_imgsz(weights))
     meta = out.with_suffix(".manifest.json")
     if out.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
         return out

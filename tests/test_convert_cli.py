@@ -61,3 +61,43 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_missing_layout_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", "vkitti2", "--root", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
     assert "no Scene?? folders" in capsys.readouterr().err
+
+
+def test_relative_out_and_rerun_leave_no_stale_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tracking_root(tmp_path, [ROW.format(f=0, kind="Car")])
+    monkeypatch.chdir(tmp_path)
+    stale = tmp_path / "rel" / "labels" / "train" / "0009" / "000000.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("0 0.5 0.5 0.1 0.1\n")
+    assert main(["convert", "kitti-tracking", "--root", str(root), "--out", "rel"]) == 0
+    assert not stale.exists() and (tmp_path / "rel" / "images" / "train" / "0000" / "000000.png").is_symlink()
+    assert main(["convert", "kitti-tracking", "--root", str(root), "--out", str(root)]) == 2
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from photosynth.datasets.toyworld import make_toyworld
+
+    return make_toyworld(tmp_path_factory.mktemp("toy"), scenes=1, frames=3, scale=0.1, kitti_object=3, bdd_train=0,
+                         bdd_val=6, variations=["clone", "fog"], progress=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dataset", "root", "extra", "count"),
+    [("kitti", "kitti_object", [], "kitti_object"), ("kitti-tracking", "kitti_tracking", [], "kitti_tracking"),
+     ("vkitti2", "vkitti2", [], "vkitti2"), ("bdd100k", "bdd100k", ["--layout", "2018"], "bdd_val"),
+     ("bdd100k", "bdd100k", ["--layout", "det_20"], "bdd_val")],
+)  # fmt: skip
+def test_toy_world_converts_strictly(toy: dict, tmp_path: Path, dataset: str, root: str, extra: list[str],
+                                     count: str) -> None:  # fmt: skip
+    from pycocotools.coco import COCO
+
+    out = tmp_path / "out"
+    assert main(["convert", dataset, "--root", toy[root], "--out", str(out), *extra]) == 0
+    report = json.loads((out / "report.json").read_text())
+    expected_boxes = toy["counts"].get(f"{count}_boxes")
+    assert report["boxes_in"] == expected_boxes and report["reconciled"] and report["rejected"] == {}
+    frames = 3 * 2 * 2 if dataset == "vkitti2" else toy["counts"][f"{count}_frames"]
+    assert report["frames_out"] == frames == len(list((out / "labels").rglob("*.txt")))
+    coco = COCO(str(out / "coco.json"))
+    assert len(coco.getImgIds()) == frames and len(coco.getAnnIds()) == report["boxes_out"] > 0

@@ -50,6 +50,8 @@ def handler(args: argparse.Namespace) -> int:
 
     if not args.root.is_dir():
         raise UsageError(f"--root {args.root}: no such folder")
+    if args.out.resolve() == args.root.resolve():
+        raise UsageError("--out must not be the dataset root (roots are read-only)")
     common = {"lenient": args.lenient, "mode": args.mode}
     if args.split:
         common["split"] = args.split

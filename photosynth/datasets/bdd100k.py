@@ -60,20 +60,25 @@ def read_bdd100k(
 ) -> Iterator[Frame]:
     """Frames of one BDD100K split, streamed from its label file(s).
 
-    ``labels`` overrides the label path (then ``layout`` must name its layout, or ``"auto"`` means a list).
+    ``labels`` overrides the label path (with ``layout="auto"``: a folder is per-image files, a file a list).
     ``image_size`` skips reading image headers and checking that images exist, using the given
     ``(width, height)`` for every frame — only for label-only work such as benchmarks (e.g.
     ``BDD_IMAGE_SIZE``); conversions leave it ``None`` so sizes come from the images.
     """
     report = report if report is not None else ConversionReport()
     if labels is not None:
-        layout, path = ("per_image" if Path(labels).is_dir() else "2018") if layout == "auto" else layout, Path(labels)
+        path = Path(labels)
+        if layout == "auto":
+            layout = "per_image" if path.is_dir() else "2018"
+        elif layout not in LAYOUTS:
+            raise ValueError(f"unknown BDD100K layout {layout!r}; expected auto or one of {', '.join(LAYOUTS)}")
     else:
         layout, path = label_source(root, split, layout)
     images = Path(root) / "images" / "100k" / split
     context = {"split": split, "layout": layout}
     if layout == "per_image":
-        yield from bdd_frames(_per_image_records(path, report), images, str(path), context, image_size, class_map, report)
+        records = _per_image_records(path, report)
+        yield from bdd_frames(records, images, str(path), context, image_size, class_map, report)
         return
     with path.open("rb") as fh:
         try:
@@ -101,7 +106,8 @@ def bdd_frames(
         entry = f"{where}: entry {index}"
         report.frames_in += 1
         if not isinstance(record, dict):
-            report.reject(entry, "bad_entry", f"expected a frame object, got {type(record).__name__}", boxes=0, frame=True)
+            got = type(record).__name__
+            report.reject(entry, "bad_entry", f"expected a frame object, got {got}", boxes=0, frame=True)
             continue
         name = record.get("name")
         if isinstance(name, str) and not PurePosixPath(name).suffix:

@@ -36,14 +36,18 @@ class CocoWriter:
         """Add a frame as image ``file_name`` with its mapped boxes; returns its image id."""
         self.image_count += 1
         image_id = self.image_count
-        image = {"id": image_id, "file_name": file_name, "width": frame.width, "height": frame.height,
-                 "key": frame.key, "weather": frame.weather, "scene": frame.scene, "timeofday": frame.timeofday}  # fmt: skip
+        image = {
+            "id": image_id, "file_name": file_name, "width": frame.width, "height": frame.height,
+            "key": frame.key, "weather": frame.weather, "scene": frame.scene, "timeofday": frame.timeofday,
+        }  # fmt: skip
         _append(self._images, image)
         for box in frame.mapped_boxes:
             self.annotation_count += 1
             w, h = box.x2 - box.x1, box.y2 - box.y1
-            annotation = {"id": self.annotation_count, "image_id": image_id, "category_id": box.class_id + 1,
-                          "bbox": [box.x1, box.y1, w, h], "area": w * h, "iscrowd": 0, "occluded": box.occluded}  # fmt: skip
+            annotation = {
+                "id": self.annotation_count, "image_id": image_id, "category_id": box.class_id + 1,
+                "bbox": [box.x1, box.y1, w, h], "area": w * h, "iscrowd": 0, "occluded": box.occluded,
+            }  # fmt: skip
             _append(self._annotations, annotation)
         return image_id
 

@@ -8,6 +8,8 @@ and unmapped; a conversion whose counts do not reconcile raises.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -27,9 +29,15 @@ def write_dataset(
     frames: Iterable[Frame], out: str | Path, *, split: str, report: ConversionReport, mode: LinkMode = "link",
     description: str = "",
 ) -> ConversionReport:  # fmt: skip
-    """Write ``frames`` as a YOLO dataset and ``coco.json`` into ``out``, then ``report.json``."""
-    out = Path(out)
+    """Write ``frames`` as a YOLO dataset and ``coco.json`` into ``out``, then ``report.json``.
+
+    ``out/images/<split>`` and ``out/labels/<split>`` are emptied first, so a re-run leaves no stale files.
+    """
+    out = Path(os.path.abspath(out))
     out.mkdir(parents=True, exist_ok=True)
+    for stale in (out / "images" / split, out / "labels" / split):
+        if stale.is_dir():
+            shutil.rmtree(stale)
     yolo = YoloWriter(out, mode=mode)
     with CocoWriter(out / "coco.json", description=description) as coco:
         for frame in tqdm(frames, desc=f"convert {description or out.name}", unit="frame", leave=False):

@@ -78,8 +78,8 @@ def read_kitti_tracking(
         by_frame: dict[int, list[tuple[int, list[str]]]] = defaultdict(list)
         for n, tokens in _records(label_file, report):
             if len(tokens) not in (len(TRACKING_FIELDS), len(TRACKING_FIELDS) + 1):
-                report.reject(f"{label_file}:{n}", "field_count",
-                              f"expected {len(TRACKING_FIELDS)} fields ({' '.join(TRACKING_FIELDS)}), got {len(tokens)}")  # fmt: skip
+                expected = f"expected {len(TRACKING_FIELDS)} fields ({' '.join(TRACKING_FIELDS)})"
+                report.reject(f"{label_file}:{n}", "field_count", f"{expected}, got {len(tokens)}")
                 continue
             if not tokens[0].isdigit() or not tokens[1].lstrip("-").isdigit():
                 report.reject(f"{label_file}:{n}", "bad_number",
@@ -87,7 +87,9 @@ def read_kitti_tracking(
                 continue
             by_frame[int(tokens[0])].append((n, tokens))
         image_dir = base / "image_02" / sequence
-        on_disk = {int(p.stem): p for p in image_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.stem.isdigit()}
+        on_disk = {
+            int(p.stem): p for p in image_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.stem.isdigit()
+        }
         for index in sorted(set(on_disk) | set(by_frame)):
             report.frames_in += 1
             records = by_frame.get(index, [])
@@ -148,8 +150,8 @@ def _box(
 ) -> Box | None:
     """One object line (without the tracking prefix) → Box, or ``None`` when rejected."""
     if len(tokens) not in (len(OBJECT_FIELDS), len(OBJECT_FIELDS) + 1):
-        report.reject(where, "field_count",
-                      f"expected {len(OBJECT_FIELDS)} fields ({' '.join(OBJECT_FIELDS)}), got {len(tokens)}")  # fmt: skip
+        expected = f"expected {len(OBJECT_FIELDS)} fields ({' '.join(OBJECT_FIELDS)})"
+        report.reject(where, "field_count", f"{expected}, got {len(tokens)}")
         return None
     values = report.numbers(where, OBJECT_FIELDS[1:8], tokens[1:8])
     if values is None:

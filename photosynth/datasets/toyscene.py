@@ -264,17 +264,23 @@ class Raster:
         return np.where(self.owner >= FIRST_OWNER, lut[self.owner], self.depth)
 
 
-def _face_points(thing: Thing, face: str, poly: tuple[tuple[float, float], ...], side_x: float) -> np.ndarray:
-    w, h, length = thing.dims
-    a = np.array([p[0] for p in poly])
-    v = np.array([p[1] for p in poly])
-    y = thing.elevation + h * (1.0 - v)
-    if face == "rear":
-        return np.stack([thing.x - w / 2 + a * w, y, np.full_like(a, thing.z)], axis=1)
-    return np.stack([np.full_like(a, side_x), y, thing.z + a * length], axis=1)
+@lru_cache(maxsize=None)
+def _model_arrays(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """A model's parts flattened: per-vertex (a, v, is_side), per-part vertex offsets and colour roles."""
+    parts = MODELS[kind]
+    a = np.array([p[0] for _, poly, _ in parts for p in poly])
+    v = np.array([p[1] for _, poly, _ in parts for p in poly])
+    side = np.array([face == "side" for face, poly, _ in parts for _ in poly])
+    offsets = np.cumsum([0] + [len(poly) for _, poly, _ in parts])
+    return a, v, side, offsets, tuple(role for _, _, role in parts)
 
 
 def _colour(thing: Thing, role: str) -> tuple[int, int, int]:
+    """The colour of one part (never pure black: rasterize uses non-zero pixels as the silhouette)."""
+    return tuple(max(1, c) for c in _role_colour(thing, role))  # type: ignore[return-value]
+
+
+def _role_colour(thing: Thing, role: str) -> tuple[int, int, int]:
     r, g, b = thing.rgb
     if role == "side":
         return int(r * 0.72), int(g * 0.72), int(b * 0.72)
@@ -284,25 +290,35 @@ def _colour(thing: Thing, role: str) -> tuple[int, int, int]:
         lit = role[-1] == thing.attrs.get("light", "g")[0]
         on = {"r": (240, 40, 30), "y": (245, 200, 30), "g": (40, 230, 90)}[role[-1]]
         return on if lit else (45, 45, 45)
-    fixed = {"window": (60, 75, 95), "wheel": (22, 22, 24), "trim": (40, 40, 44), "skin": (225, 185, 150)}
     if role == "window" and thing.kind == "traffic sign":
         return 250, 250, 250
+    fixed = {"window": (60, 75, 95), "wheel": (22, 22, 24), "trim": (40, 40, 44), "skin": (225, 185, 150)}
     return fixed.get(role, thing.rgb)
 
 
 def _polygons(thing: Thing, camera: Camera) -> list[tuple[np.ndarray, tuple[int, int, int]]] | None:
-    """Projected part polygons (fixed-point pixel coordinates) or ``None`` when behind the camera."""
-    w = thing.dims[0]
+    """Projected part polygons (fixed-point pixel coordinates) or ``None`` when too close to the camera.
+
+    The side face shown is the one facing the camera (none when the camera is between the two sides).
+    """
+    w, h, length = thing.dims
+    a, v, side, offsets, roles = _model_arrays(thing.kind)
     eye = camera.baseline
     side_x = thing.x - w / 2 if eye < thing.x - w / 2 else (thing.x + w / 2 if eye > thing.x + w / 2 else None)
+    flat = thing.kind in ("person", "traffic light", "traffic sign")
+    pts = np.empty((len(a), 3))
+    pts[:, 0] = np.where(side, side_x if side_x is not None else 0.0, thing.x - w / 2 + a * w)
+    pts[:, 1] = thing.elevation + h * (1.0 - v)
+    pts[:, 2] = np.where(side, thing.z + a * length, thing.z)
+    uv, depth = camera.project(pts)
+    if depth.min() < 1.0:
+        return None
+    fixed = np.round(uv * _ONE).astype(np.int32)
     polys = []
-    for face, poly, role in MODELS[thing.kind]:
-        if face == "side" and (side_x is None or thing.kind in ("person", "traffic light", "traffic sign")):
+    for i, role in enumerate(roles):
+        if side[offsets[i]] and (side_x is None or flat):
             continue
-        uv, depth = camera.project(_face_points(thing, face, poly, side_x if side_x is not None else 0.0))
-        if depth.min() < 1.0:
-            return None
-        polys.append((np.round(uv * _ONE).astype(np.int32), _colour(thing, role)))
+        polys.append((fixed[offsets[i]:offsets[i + 1]], _colour(thing, role)))
     return polys
 
 
@@ -319,54 +335,85 @@ def _clip_near(cam: np.ndarray, near: float = 0.5) -> np.ndarray:
     return np.array(out)
 
 
-def _fill(camera: Camera, pts: np.ndarray, colour: tuple, code: int, rgb: np.ndarray, owner: np.ndarray,
-          depth: np.ndarray | None = None, z: float = 0.0) -> None:
-    """Fill a convex world polygon (clipped to the near plane) into the image, owner and depth maps."""
-    cam = _clip_near(camera.to_camera(pts))
-    if len(cam) < 3:
+def _fill(camera: Camera, quads: np.ndarray, colours: list[tuple[int, int, int]], code: int, rgb: np.ndarray,
+          owner: np.ndarray, depth: np.ndarray | None = None, zs: np.ndarray | None = None) -> None:
+    """Fill convex world polygons ``(N, K, 3)`` in order (clipped to the near plane) into the maps."""
+    if len(quads) == 0:
         return
+    n, k, _ = quads.shape
+    cam = camera.to_camera(quads.reshape(-1, 3))
     uv, _ = camera.project_camera(cam)
-    poly = np.round(np.clip(uv, -1e5, 1e5) * _ONE).astype(np.int32)
-    cv2.fillConvexPoly(rgb, poly, colour, cv2.LINE_8, _SHIFT)
-    cv2.fillConvexPoly(owner, poly, code, cv2.LINE_8, _SHIFT)
-    if depth is not None:
-        cv2.fillConvexPoly(depth, poly, float(z), cv2.LINE_8, _SHIFT)
+    fixed = np.round(np.clip(uv, -1e5, 1e5) * _ONE).astype(np.int32).reshape(n, k, 2)
+    cam = cam.reshape(n, k, 3)
+    in_front = cam[:, :, 2].min(axis=1) >= 0.5
+    for i in range(n):
+        poly = fixed[i]
+        if not in_front[i]:
+            clipped = _clip_near(cam[i])
+            if len(clipped) < 3:
+                continue
+            poly = np.round(np.clip(camera.project_camera(clipped)[0], -1e5, 1e5) * _ONE).astype(np.int32)
+        cv2.fillConvexPoly(rgb, poly, colours[i], cv2.LINE_8, _SHIFT)
+        cv2.fillConvexPoly(owner, poly, code, cv2.LINE_8, _SHIFT)
+        if depth is not None and zs is not None:
+            cv2.fillConvexPoly(depth, poly, float(zs[i]), cv2.LINE_8, _SHIFT)
 
 
-def _strip(x: float, z0: float, z1: float, half: float = 0.08) -> np.ndarray:
-    return np.array([[x - half, 0, z0], [x + half, 0, z0], [x + half, 0, z1], [x - half, 0, z1]], dtype=float)
+def _strips(x: np.ndarray, z0: np.ndarray, z1: np.ndarray, half: float = 0.08) -> np.ndarray:
+    """Flat ground quads ``(N, 4, 3)`` from ``x - half`` to ``x + half`` and ``z0`` to ``z1``."""
+    zero = np.zeros_like(z0)
+    return np.stack([np.stack([x - half, zero, z0], 1), np.stack([x + half, zero, z0], 1),
+                     np.stack([x + half, zero, z1], 1), np.stack([x - half, zero, z1], 1)], axis=1)
 
 
 #: A building facade: (x of the facade plane, first z, length, height, rgb).
 Facade = tuple[float, float, float, float, tuple[int, int, int]]
 STREET_PERIOD = 240.0
+_MARK = (225, 225, 215)
+
+
+@lru_cache(maxsize=32)
+def _street_base(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The static part of the street for one camera: sky, ground, road and its edge lines."""
+    h, w = camera.height, camera.width
+    horizon = int(np.clip(np.ceil(camera.cy - 0.5), 0, h))
+    rgb = np.empty((h, w, 3), np.uint8)
+    rgb[:horizon] = _sky(w, horizon)
+    rgb[horizon:] = (118, 122, 104)
+    owner = np.full((h, w), GROUND, np.uint16)
+    owner[:horizon] = SKY
+    depth = np.repeat(camera.ground_depth()[:, None], w, axis=1)
+    one = np.ones(1)
+    _fill(camera, _strips(0 * one, one, 300 * one, half=8.5), [(92, 92, 96)], ROAD, rgb, owner)
+    edges = np.array([-8.2, 8.2])
+    _fill(camera, _strips(edges, np.ones(2), np.full(2, 300.0)), [_MARK] * 2, MARK, rgb, owner)
+    for array in (rgb, owner, depth):
+        array.setflags(write=False)
+    return rgb, owner, depth
 
 
 def paint_background(camera: Camera, travelled: float, facades: list[Facade], rgb: np.ndarray,
                      owner: np.ndarray, depth: np.ndarray) -> None:
-    """Sky, building facades, ground, road and lane marks for an ego that has ``travelled`` metres."""
-    horizon = int(np.clip(np.ceil(camera.cy - 0.5), 0, camera.height))
-    rgb[:horizon] = _sky(camera.width, horizon)
-    owner[:] = SKY
-    depth[:] = camera.ground_depth()[:, None]
-    placed = []
-    for x, z0, length, height, colour in facades:
+    """Sky, ground, road, building facades and lane marks for an ego that has ``travelled`` metres."""
+    for target, base in zip((rgb, owner, depth), _street_base(camera)):
+        np.copyto(target, base)
+    if facades:
+        x, z0, length, height = (np.array([f[i] for f in facades], dtype=float) for i in range(4))
         za = (z0 - travelled) % STREET_PERIOD - 20.0
-        placed.append((max(za, 1.0), za + length, x, height, colour))
-    for za, zb, x, height, colour in sorted(placed, key=lambda f: -f[0]):
-        if zb > za:
-            pts = np.array([[x, 0, za], [x, height, za], [x, height, zb], [x, 0, zb]], dtype=float)
-            _fill(camera, pts, colour, BUILDING, rgb, owner, depth, (za + zb) / 2)
-    below = owner[horizon:] == SKY
-    rgb[horizon:][below] = (118, 122, 104)
-    owner[horizon:][below] = GROUND
-    _fill(camera, _strip(0.0, 1.0, 300.0, half=8.5), (92, 92, 96), ROAD, rgb, owner)
-    for lane_x in (-8.2, 8.2):
-        _fill(camera, _strip(lane_x, 1.0, 300.0), (225, 225, 215), MARK, rgb, owner)
-    for lane_x in (-5.25, -1.75, 1.75, 5.25):
-        for z0 in np.arange(-(travelled % 9.0), 90.0, 9.0) + 2.0:
-            if z0 + 3.0 > 1.0:
-                _fill(camera, _strip(lane_x, max(z0, 1.0), z0 + 3.0), (225, 225, 215), MARK, rgb, owner)
+        zb = za + length
+        za = np.maximum(za, 1.0)
+        keep = np.flatnonzero(zb > za)
+        keep = keep[np.argsort(-za[keep])]
+        x, za, zb, height = x[keep], za[keep], zb[keep], height[keep]
+        zero = np.zeros_like(x)
+        quads = np.stack([np.stack([x, zero, za], 1), np.stack([x, height, za], 1),
+                          np.stack([x, height, zb], 1), np.stack([x, zero, zb], 1)], axis=1)
+        _fill(camera, quads, [facades[i][4] for i in keep], BUILDING, rgb, owner, depth, (za + zb) / 2)
+    starts = np.arange(-(travelled % 9.0), 90.0, 9.0) + 2.0
+    starts = starts[starts + 3.0 > 1.0]
+    lanes = np.repeat(np.array([-5.25, -1.75, 1.75, 5.25]), len(starts))
+    z0 = np.tile(starts, 4)
+    _fill(camera, _strips(lanes, np.maximum(z0, 1.0), z0 + 3.0), [_MARK] * len(lanes), MARK, rgb, owner)
 
 
 @lru_cache(maxsize=16)
@@ -382,21 +429,26 @@ def _sky(width: int, rows: int) -> np.ndarray:
 
 
 def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
-              facades: list[Facade] | None = None) -> Raster:
+              facades: list[Facade] | None = None, background: bool = True) -> Raster:
     """Paint the background, then ``things`` far-to-near; returns the image, owner mask and views.
 
     Each thing's silhouette is drawn in its own patch first, so its full pixel count (for truncation) is
     known; pasting far-to-near makes ``visible_pixels`` exact for every view. Things wholly outside the
-    image or behind the camera get no view.
+    image or behind the camera get no view. ``background=False`` skips the street (labels-only use).
     """
     height, width = camera.height, camera.width
     rgb = np.empty((height, width, 3), np.uint8)
     owner = np.empty((height, width), np.uint16)
     depth = np.empty((height, width), np.float32)
-    paint_background(camera, travelled, facades or [], rgb, owner, depth)
-    order = sorted(things, key=lambda t: -camera.to_camera(np.array([[t.x, 0.0, t.z]]))[0, 2])
+    if background:
+        paint_background(camera, travelled, facades or [], rgb, owner, depth)
+    else:
+        rgb[:], owner[:], depth[:] = 0, SKY, SKY_DEPTH
+    centres = np.array([[t.x, 0.0, t.z] for t in things]).reshape(-1, 3)
+    zc = camera.to_camera(centres)[:, 2] if things else np.zeros(0)
     views: list[View] = []
-    for thing in order:
+    for i in np.argsort(-zc, kind="stable"):
+        thing = things[i]
         polys = _polygons(thing, camera)
         if not polys:
             continue
@@ -407,14 +459,13 @@ def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
             continue
         offset = np.array([x0, y0], np.int32) << _SHIFT
         patch = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        for poly, colour in polys:
+        for poly, colour in polys:  # part colours are never (0, 0, 0), so the patch is its own mask
             cv2.fillConvexPoly(patch, poly - offset, colour, cv2.LINE_8, _SHIFT)
-            cv2.fillConvexPoly(mask, poly - offset, 1, cv2.LINE_8, _SHIFT)
-        full = int(mask.sum())
+        mask = patch.any(axis=2)
+        full = int(np.count_nonzero(mask))
         cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-        sub = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0].astype(bool)
-        inside = int(sub.sum())
+        sub = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        inside = int(np.count_nonzero(sub))
         if full == 0 or inside == 0:
             continue
         cols = np.flatnonzero(sub.any(axis=0))
@@ -422,9 +473,8 @@ def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
         code = FIRST_OWNER + len(views)
         owner[cy0:cy1, cx0:cx1][sub] = code
         rgb[cy0:cy1, cx0:cx1][sub] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0][sub]
-        z = float(camera.to_camera(np.array([[thing.x, 0.0, thing.z]]))[0, 2])
         views.append(View(thing, code, cx0 + int(cols[0]), cy0 + int(rows[0]), cx0 + int(cols[-1]),
-                          cy0 + int(rows[-1]), full, inside, depth=z))
+                          cy0 + int(rows[-1]), full, inside, depth=float(zc[i])))
     if views:
         counts = np.bincount(owner.ravel(), minlength=FIRST_OWNER + len(views))
         for view in views:

@@ -59,28 +59,42 @@ def _streaks(width: int, height: int, layer: int, slant: float, length: float, c
     return canvas
 
 
+def _linear(keep: float = 1.0, gain: tuple[float, float, float] = (1.0, 1.0, 1.0), offset: float = 0.0) -> np.ndarray:
+    """A 3×4 colour matrix: desaturate to ``keep``, then per-channel ``gain``, plus ``offset``."""
+    mix = keep * np.eye(3) + (1.0 - keep) / 3.0 * np.ones((3, 3))
+    return np.hstack([np.diag(gain) @ mix, np.full((3, 1), offset)]).astype(np.float32)
+
+
+#: vKITTI2 weather/light variations as one colour matrix each (+ sky colour, extra effects below).
+_SYNTHETIC: dict[str, tuple[np.ndarray, tuple[int, int, int] | None]] = {
+    "morning": (_linear(gain=(1.08, 1.0, 0.86), offset=12.0), None),
+    "sunset": (_linear(gain=(1.0, 0.72, 0.52)), (236, 132, 86)),
+    "overcast": (_linear(keep=0.7, gain=(0.85, 0.85, 0.85)), (178, 180, 184)),
+    "fog": (_linear(gain=(0.45, 0.45, 0.45), offset=110.0), None),
+    "rain": (_linear(keep=0.8, gain=(0.62, 0.62, 0.62)), (120, 124, 130)),
+}
+
+
+@lru_cache(maxsize=16)
+def _streaks_u8(width: int, height: int, layer: int) -> np.ndarray:
+    return np.repeat((90.0 * _streaks(width, height, layer, 0.0, 0.12, 2.0)).astype(np.uint8)[..., None], 3, axis=2)
+
+
 def synthetic(raster: Raster, variation: str, frame: int) -> np.ndarray:
-    """vKITTI2-style render of one variation: flat shading, simple global weather."""
+    """vKITTI2-style render of one variation: flat shading, simple global weather (a uniform fog blend,
+    straight rain streaks, tinted light). ``clone`` and the camera rotations are the raster itself."""
     if variation not in VARIATIONS:
         raise ValueError(f"unknown vKITTI2 variation {variation!r}; expected one of {sorted(VARIATIONS)}")
-    img = _f(raster.rgb)
-    sky = raster.owner == SKY
-    if variation == "morning":
-        img = img * np.array([1.08, 1.0, 0.86], np.float32) + 12
-    elif variation == "sunset":
-        img = img * np.array([1.0, 0.72, 0.52], np.float32)
-        img[sky] = img[sky] * 0.4 + np.array([250, 140, 80], np.float32) * 0.6
-    elif variation == "overcast":
-        img = _desaturate(img, 0.7) * 0.85
-        img[sky] = (178, 180, 184)
-    elif variation == "fog":
-        img = img * 0.45 + 0.55 * 200.0
-    elif variation == "rain":
-        img = _desaturate(img, 0.8) * 0.62
-        img[sky] = (120, 124, 130)
+    if variation not in _SYNTHETIC:
+        return raster.rgb
+    matrix, sky_colour = _SYNTHETIC[variation]
+    img = cv2.transform(raster.rgb, matrix)
+    if sky_colour is not None:
+        img[raster.owner == SKY] = sky_colour
+    if variation == "rain":
         h, w = raster.owner.shape
-        img += 90.0 * _streaks(w, h, frame % 4, 0.0, 0.12, 2.0)[..., None]
-    return _u8(img)
+        img = cv2.add(img, _streaks_u8(w, h, frame % 4))
+    return img
 
 
 @lru_cache(maxsize=64)

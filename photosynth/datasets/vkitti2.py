@@ -165,11 +165,13 @@ def _rows(bbox_file: Path, report: ConversionReport) -> dict[int, dict[int, list
             report.boxes_in += 1
             where = f"{bbox_file}:{n}"
             if len(tokens) != len(header):
-                report.reject(where, "field_count", f"expected {len(header)} fields ({' '.join(header)}), got {len(tokens)}")
+                expected = f"expected {len(header)} fields ({' '.join(header)})"
+                report.reject(where, "field_count", f"{expected}, got {len(tokens)}")
                 continue
             row = dict(zip(header, tokens))
             if not (row["frame"].isdigit() and row["cameraID"].isdigit()):
-                report.reject(where, "bad_number", f"expected integer frame and cameraID, got {row['frame']!r} {row['cameraID']!r}")
+                got = f"{row['frame']!r} {row['cameraID']!r}"
+                report.reject(where, "bad_number", f"expected integer frame and cameraID, got {got}")
                 continue
             rows[int(row["cameraID"])][int(row["frame"])].append((n, row))
     return rows

@@ -28,7 +28,9 @@ def safe_relative(name: str, what: str = "key") -> PurePosixPath:
     """``name`` as a relative path that stays inside its folder; raise ``ValueError`` otherwise."""
     path = PurePosixPath(name)
     if not name or "\\" in name or path.is_absolute() or ".." in path.parts:
-        raise ValueError(f"{what} {name!r} would write outside the output folder (expected a relative path without '..')")
+        raise ValueError(
+            f"{what} {name!r} would write outside the output folder (expected a relative path without '..')"
+        )
     return path
 
 
@@ -112,7 +114,8 @@ def read_yolo(
         rel = image.relative_to(image_root).with_suffix("")
         label = label_root / f"{rel}.txt"
         report.frames_in += 1
-        lines = [(n, line.split()) for n, line in enumerate(label.read_text().splitlines(), 1) if line.strip()] if label.is_file() else []
+        text = label.read_text() if label.is_file() else ""
+        lines = [(n, line.split()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
         report.boxes_in += len(lines)
         size = report.image(str(label), image, boxes=len(lines))
         if size is None:
@@ -123,7 +126,9 @@ def read_yolo(
         yield report.accept(frame)
 
 
-def _box(report: ConversionReport, where: str, tokens: list[str], size: tuple[int, int], names: dict[int, str]) -> Box | None:
+def _box(
+    report: ConversionReport, where: str, tokens: list[str], size: tuple[int, int], names: dict[int, str]
+) -> Box | None:
     if len(tokens) != 5:
         report.reject(where, "field_count", f"expected 5 fields (class cx cy w h), got {len(tokens)}")
         return None
@@ -135,7 +140,8 @@ def _box(report: ConversionReport, where: str, tokens: list[str], size: tuple[in
         report.reject(where, "unknown_class", f"expected a class id in {sorted(names)}, got {tokens[0]}")
         return None
     width, height = size
-    xyxy = report.geometry(where, (cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height, *size)
+    x1, y1, x2, y2 = (cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width, (cy + h / 2) * height
+    xyxy = report.geometry(where, x1, y1, x2, y2, *size)
     if xyxy is None:
         return None
     name = names[int(cls)]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from photosynth import detect
+from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
 
 #: Classes the study averages (BDD has no vans).
@@ -109,8 +111,6 @@ def predict_mix(
 
 def evaluate_mix(workspace: Workspace, mix: str, sets: Sequence[EvalSet]) -> pd.DataFrame:
     """Both metrics per class and mean on every set: ``mix, group`` + :func:`evaluate_predictions` columns."""
-    from photosynth.metrics.evaluate import evaluate_predictions
-
     frames = []
     for s in sets:
         table = evaluate_predictions(s.coco, prediction_path(workspace, mix, s), s.name)
@@ -133,10 +133,7 @@ def evaluate_study(
         predict_mix(workspace, mix, sets, settings, progress)
         frames.append(evaluate_mix(workspace, mix, sets))
     metrics = pd.concat(frames, ignore_index=True)
-    out = workspace.stage("results") / "metrics.csv"
-    tmp = out.with_name(".metrics.csv.tmp")
-    metrics.to_csv(tmp, index=False)
-    tmp.replace(out)
+    write_metrics(metrics, workspace.stage("results"))
     return metrics
 
 
@@ -234,3 +231,190 @@ def detection_examples(
             preds.setdefault(det["image_id"], []).append((det["bbox"], det["score"]))
     return [{"image": paths[i], "gt": boxes.get(i, []), "pred": preds.get(i, []),
              "label": f"{eval_set.name} · {paths[i].name} · {mix}"} for i in chosen]
+
+
+# ------------------------------------------------------------------------------------------- intervals
+
+
+def restrict_classes(table: Any, classes: Sequence[str]) -> Any:
+    """A :class:`~photosynth.metrics.ap.MatchTable` keeping only ``classes`` (matching is per class, so exact)."""
+    from dataclasses import replace
+
+    keep = [i for i, name in enumerate(table.category_names) if name in classes]
+    if not keep:
+        raise ValueError(f"none of {list(classes)} among the ground-truth categories {table.category_names}")
+    remap = np.full(len(table.category_names), -1, np.int64)
+    remap[keep] = np.arange(len(keep))
+    rows = remap[table.det_class] >= 0
+    return replace(
+        table,
+        category_ids=table.category_ids[keep],
+        category_names=tuple(table.category_names[i] for i in keep),
+        n_gt=table.n_gt[:, keep],
+        det_class=remap[table.det_class[rows]],
+        det_image=table.det_image[rows],
+        det_score=table.det_score[rows],
+        det_tp=table.det_tp[rows],
+        n_pred=table.n_pred[keep],
+    )
+
+
+def _tables(workspace: Workspace, mixes: Sequence[str], eval_set: EvalSet, metric: str,
+            classes: Sequence[str]) -> dict[str, Any]:
+    from photosynth.metrics.ap import GroundTruth, match
+
+    gt = GroundTruth.from_coco(eval_set.coco)
+    return {mix: restrict_classes(match(gt, prediction_path(workspace, mix, eval_set), metric), classes)
+            for mix in mixes}
+
+
+def bootstrap_study(
+    workspace: Workspace,
+    mixes: Sequence[str],
+    baseline: str = "baseline",
+    sets: Sequence[EvalSet] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    classes: Sequence[str] = STUDY_CLASSES,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Bootstrap over images of the study mean (``classes``), for both metrics on every set.
+
+    Returns ``(intervals, differences)``: each mix's mAP with its interval, and the paired interval of
+    ``mix − baseline`` with the share of resamples where it is > 0. Writes both to ``results/``.
+    """
+    from tqdm.auto import tqdm
+
+    from photosynth.metrics.bootstrap import bootstrap_ci, paired_bootstrap
+
+    if baseline not in mixes:
+        raise ValueError(f"baseline mix {baseline!r} is not among the mixes {list(mixes)}")
+    sets = list(sets) if sets is not None else eval_sets(workspace)
+    singles, pairs = [], []
+    jobs = [(s, m) for s in sets for m in METRICS]
+    for s, metric in tqdm(jobs, desc="bootstrap", unit="set", disable=not progress):
+        tables = _tables(workspace, mixes, s, metric, classes)
+        where = {"group": s.group, "split": s.name, "metric": metric}
+        for mix in mixes:
+            ci = bootstrap_ci(tables[mix], n_resamples=n_resamples, seed=seed, level=level)
+            singles.append({"mix": mix, **where, "map": ci.observed, "lo": ci.low, "hi": ci.high})
+        for mix in mixes:
+            if mix == baseline:
+                continue
+            pb = paired_bootstrap(tables[baseline], tables[mix], n_resamples=n_resamples, seed=seed, level=level)
+            pairs.append({"mix": mix, "baseline": baseline, **where, "diff": pb.observed_diff, "lo": pb.low,
+                          "hi": pb.high, "share_positive": pb.share_positive})
+    meta = {"classes": "+".join(classes), "n_resamples": n_resamples, "seed": seed, "level": level}
+    intervals, diffs = pd.DataFrame(singles).assign(**meta), pd.DataFrame(pairs).assign(**meta)
+    results = workspace.stage("results")
+    for frame, name in ((intervals, "intervals.csv"), (diffs, "bootstrap.csv")):
+        tmp = results / f".{name}.tmp"
+        frame.to_csv(tmp, index=False)
+        tmp.replace(results / name)
+    return intervals, diffs
+
+
+# ------------------------------------------------------------------------------------------ domain gap
+
+
+def feature_net(kind: str = "inception", weights: str | Path | None = None, seed: int = 0) -> Any:
+    """A labelled feature network for FID/KID: ``"inception"`` (local weights, see
+    :func:`photosynth.metrics.domain_gap.inception_weights`) or ``"random_cnn"`` (a seeded random-init
+    3-layer CNN for the toy world, labelled as not comparable to published FID)."""
+    from photosynth.metrics import domain_gap
+
+    if kind == "inception":
+        return domain_gap.inception_network(weights)
+    if kind != "random_cnn":
+        raise ValueError(f"unknown feature network {kind!r}; choose 'inception' or 'random_cnn'")
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    layers: list[Any] = []
+    for c_in, c_out in ((3, 32), (32, 64), (64, 128)):
+        conv = torch.nn.Conv2d(c_in, c_out, 3, stride=2, padding=1)
+        with torch.no_grad():
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2 / (9 * c_in)) ** 0.5)
+            conv.bias.zero_()
+        layers += [conv, torch.nn.ReLU()]
+    module = torch.nn.Sequential(*layers, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+    return domain_gap.feature_network(
+        module, f"random-init 3-layer CNN (seed {seed}) — toy-world only, not comparable to published FID", (128, 128))
+
+
+def _subsample(paths: Sequence[Path], count: int, seed: int) -> list[Path]:
+    paths = sorted(paths)
+    if len(paths) <= count:
+        return paths
+    rng = np.random.default_rng(seed)
+    return [paths[i] for i in sorted(rng.choice(len(paths), count, replace=False))]
+
+
+def domain_gap_sets(workspace: Workspace, methods: Sequence[str], domains: Mapping[str, str] | None = None,
+                    vkitti_root: str | Path | None = None) -> list[dict[str, Any]]:
+    """The image sets to compare: per weather, vKITTI's clone and rendered weather and each method's
+    translations (``translated/<method>/<weather>``) against the BDD domain (``splits/weather/<domain>.txt``).
+
+    ``domains`` maps vKITTI weather → BDD domain (default :data:`photosynth.study.splits.STYLE_DOMAINS`).
+    """
+    from photosynth.imageio import IMAGE_SUFFIXES, list_images
+
+    if domains is None:
+        from photosynth.study.splits import STYLE_DOMAINS as domains
+    root = Path(vkitti_root) if vkitti_root else workspace.root / "data" / "vkitti2"
+    out = []
+    for weather, domain in domains.items():
+        target = workspace.root / "splits" / "weather" / f"{domain}.txt"
+        if not target.is_file():
+            raise FileNotFoundError(f"{target}: no BDD image list for {domain} (run the datasets notebook first)")
+        sources = {"vKITTI clone": "clone", f"vKITTI rendered {weather}": weather}
+        for label, variation in sources.items():
+            images = sorted(p for p in root.glob(f"**/Scene*/{variation}/frames/rgb/Camera_0/*")
+                            if p.suffix.lower() in IMAGE_SUFFIXES)
+            out.append({"weather": weather, "domain": domain, "source": label, "images": images, "target": target})
+        for method in methods:
+            folder = workspace.root / "translated" / method / weather
+            images = list_images(folder) if folder.is_dir() else []
+            out.append({"weather": weather, "domain": domain, "source": f"{method} translated", "images": images,
+                        "target": target})
+    return out
+
+
+def domain_gap_table(
+    workspace: Workspace,
+    methods: Sequence[str],
+    net: Any,
+    domains: Mapping[str, str] | None = None,
+    max_images: int = 200,
+    seed: int = 0,
+    vkitti_root: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """FID/KID of every source set vs its BDD weather domain (``max_images`` per set, seeded subsample).
+
+    Sets with fewer than 2 images (e.g. a method that did not translate this weather) are left out. The
+    ``features`` column names the network; writes ``results/domain_gap.csv``.
+    """
+    from tqdm.auto import tqdm
+
+    from photosynth.imageio import list_images
+    from photosynth.metrics.domain_gap import domain_gap
+
+    rows = []
+    jobs = [j for j in domain_gap_sets(workspace, methods, domains, vkitti_root) if len(j["images"]) >= 2]
+    for job in tqdm(jobs, desc="domain gap", unit="set", disable=not progress):
+        a = _subsample(job["images"], max_images, seed)
+        b = _subsample(list_images(job["target"]), max_images, seed)
+        with warnings.catch_warnings():  # few images vs many feature dims: sqrtm warns, the offset handles it
+            warnings.simplefilter("ignore", category=UserWarning)
+            warnings.filterwarnings("ignore", message=".*[Ss]ingular.*")
+            gap = domain_gap(a, b, net, kid_subsets=50, kid_subset_size=min(len(a), len(b), 100), seed=seed)
+        rows.append({"weather": job["weather"], "bdd_domain": job["domain"], "source": job["source"],
+                     **gap.as_row()})
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        out = workspace.stage("results") / "domain_gap.csv"
+        table.to_csv(out.with_name(".domain_gap.csv.tmp"), index=False)
+        out.with_name(".domain_gap.csv.tmp").replace(out)
+    return table

@@ -1,0 +1,112 @@
+"""``photosynth train`` (one training mix) and ``photosynth study`` (train, predict and score every mix).
+
+Both read the profile's ``05_detectors`` parameters (model, imgsz, epochs, batch, optimizer, lr0,
+warmup_epochs, …) and ``study`` also ``06_results`` (baseline, n_boot, level); ``--set`` overrides them with
+the same ``NOTEBOOK.PARAM=VALUE`` syntax as ``photosynth book``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from photosynth.cli import UsageError
+
+TRAIN_NOTEBOOK, RESULTS_NOTEBOOK = "05_detectors", "06_results"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` and ``study`` subcommands."""
+    p = sub.add_parser("train", help="train a YOLOv5 detector on one training mix",
+                       description="Train a YOLOv5-family detector (built from its YAML, no download) on "
+                       "<workspace>/mixes/MIX/data.yaml into <workspace>/detectors/MIX/ (or --data/--out). "
+                       "A finished run with the same inputs is skipped; an interrupted one resumes.")
+    _common(p)
+    p.add_argument("--mix", default="baseline", help="training mix name (default: baseline)")
+    p.add_argument("--data", default=None, help="a YOLO data.yaml to train on instead of the mix's")
+    p.add_argument("--out", default=None, help="run folder instead of <workspace>/detectors/MIX")
+    p.set_defaults(func=run_train)
+
+    s = sub.add_parser("study", help="train, predict and score every mix of a profile",
+                       description="For every mix of the profile (05_detectors.mixes or --mixes): train, predict "
+                       "the occlusion buckets and weather splits, score AP50 standard and legacy "
+                       "(results/metrics.csv) and bootstrap each mix against the baseline (results/bootstrap.csv).")
+    _common(s)
+    s.add_argument("--mixes", default="", help="comma-separated mixes (default: the profile's)")
+    s.set_defaults(func=run_study)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="demo", help="profile name or YAML path (default: demo)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NOTEBOOK.PARAM=VALUE",
+                   help=f"override a profile parameter, e.g. {TRAIN_NOTEBOOK}.epochs=3; repeatable")
+    p.add_argument("--workspace", default="", help="workspace folder (default: runs/<profile>)")
+    p.add_argument("--root", default=None, help="project folder (default: the one holding the cwd)")
+
+
+def _context(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Workspace, training parameters and results parameters of the profile (with overrides)."""
+    from photosynth.pipeline import PipelineError, load_profile, project_root
+    from photosynth.runtime import Workspace
+
+    try:
+        root = project_root(args.root)
+        profile = load_profile(args.profile, root, args.overrides)
+    except PipelineError as exc:
+        raise UsageError(str(exc)) from None
+    workspace = (Workspace(Path(args.workspace).expanduser().resolve()) if args.workspace
+                 else Workspace.for_profile(profile.name, root / "runs"))
+    if TRAIN_NOTEBOOK not in profile.notebooks:
+        raise UsageError(f"profile {profile.name!r} has no {TRAIN_NOTEBOOK!r} section")
+    train = profile.parameters(TRAIN_NOTEBOOK, workspace)
+    results = profile.parameters(RESULTS_NOTEBOOK, workspace) if RESULTS_NOTEBOOK in profile.notebooks else {}
+    return workspace, train, results
+
+
+def _train_one(workspace: Any, params: dict[str, Any], mix: str, data: str | None = None,
+               out: str | None = None) -> Any:
+    from photosynth import detect
+
+    try:
+        settings = detect.TrainSettings.from_parameters(params)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{TRAIN_NOTEBOOK} parameters: {exc}") from None
+    data_path = Path(data) if data else workspace.root / "mixes" / mix / "data.yaml"
+    if not data_path.is_file():
+        raise UsageError(f"{data_path}: no such data.yaml (build the mix with notebook 04 / `photosynth mix`)")
+    run_dir = Path(out) if out else workspace.root / "detectors" / mix
+    result = detect.train(data_path, run_dir, settings, workspace)
+    print(f"[photosynth] {mix}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
+    return result
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of ``photosynth train``."""
+    workspace, params, _ = _context(args)
+    _train_one(workspace, params, args.mix, args.data, args.out)
+    return 0
+
+
+def run_study(args: argparse.Namespace) -> int:
+    """Handler of ``photosynth study``."""
+    from photosynth import detect
+    from photosynth.study import evaluation
+
+    workspace, params, results = _context(args)
+    mixes = [m.strip() for m in args.mixes.split(",") if m.strip()] or list(params.get("mixes") or [])
+    if not mixes:
+        raise UsageError(f"no mixes: set {TRAIN_NOTEBOOK}.mixes in the profile or pass --mixes")
+    for mix in mixes:
+        _train_one(workspace, params, mix)
+    predict = detect.PredictSettings(device=params.get("device") or None)
+    metrics = evaluation.evaluate_study(workspace, mixes, predict)
+    print(evaluation.study_table(metrics).round(3).to_string())
+    baseline = results.get("baseline", "baseline")
+    if baseline in mixes and len(mixes) > 1:
+        _, diffs = evaluation.bootstrap_study(workspace, mixes, baseline, n_resamples=int(results.get("n_boot", 1000)),
+                                              seed=int(params.get("seed", 0)), level=float(results.get("level", 0.95)))
+        print(diffs.round(3).to_string(index=False))
+    print(f"[photosynth] results in {workspace.root / 'results'}", file=sys.stderr)
+    return 0

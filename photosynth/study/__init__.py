@@ -1,0 +1,1 @@
+"""The study itself: BDD weather domains and occlusion buckets (``splits``), the training mixes (``mixes``)."""

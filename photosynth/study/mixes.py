@@ -1,0 +1,441 @@
+"""The study's training mixes: one image per vKITTI2 frame index, the source chosen by ``frame % 7``.
+
+For every scene and every Camera_0 frame index ``i`` of vKITTI2's ``clone`` variation, slot ``i % 7`` picks
+the source among :data:`SOURCES`: the real KITTI tracking frame ``i`` of the sequence the scene clones
+(:data:`SCENE_SEQUENCES`, with its own labels), vKITTI's clone, morning and sunset renders, and the three
+weather slots (:data:`WEATHER_SLOTS`). Mix ``baseline`` fills the weather slots with vKITTI's own fog/overcast/rain
+renders; ``cyclegan``, ``nst`` and ``augment`` with translated clone frames found under
+``<translated>/<weather>/`` at the clone frame's path relative to the vKITTI2 (rgb) root, any image suffix
+(:func:`photosynth.imageio.find_output`), labelled with the clone frame's boxes (geometry is unchanged; boxes
+are rescaled when a translator changed the image size).
+
+Split: a seeded random split *by frame* (80/10/10), as the study did. It is drawn over the ``(scene, frame)``
+keys alone, so every mix puts the same frame indices into train/val/test and mixes compare paired. Note that
+neighbouring frames of a sequence are near duplicates, so val/test scores of this split are optimistic; the
+study's test sets are the BDD100K buckets, not this split.
+
+A mix is a YOLO dataset (:class:`~photosynth.datasets.yolo.YoloWriter`, images *symlinked*) plus
+``composition.csv`` and ``manifest.json``; a mix whose manifest fingerprint (parameters, selected files and
+their sizes/mtimes, label lines) matches is not rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from photosynth.frames import Frame
+from photosynth.imageio import find_output, image_size
+
+#: The seven sources, in slot order: ``SOURCES[frame % 7]``.
+SOURCES: tuple[str, ...] = ("kitti", "clone", "morning", "sunset", "fog", "overcast", "rain")
+#: The slot of each translated weather (vKITTI2 variation names).
+WEATHER_SLOTS: dict[str, int] = {"fog": 4, "overcast": 5, "rain": 6}
+#: vKITTI2 variations a mix reads (clone also labels the translated frames).
+VARIATION_SOURCES: tuple[str, ...] = SOURCES[1:]
+#: The mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
+MIXES: tuple[str, ...] = ("baseline", "cyclegan", "nst", "augment")
+TRANSLATED_MIXES: tuple[str, ...] = MIXES[1:]
+#: vKITTI2 scene → the KITTI tracking sequence it clones.
+SCENE_SEQUENCES: dict[str, str] = {
+    "Scene01": "0001", "Scene02": "0002", "Scene06": "0006", "Scene18": "0018", "Scene20": "0020",
+}  # fmt: skip
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
+MANIFEST = "manifest.json"
+COMPOSITION = "composition.csv"
+#: Bumped when the on-disk layout of a mix changes (invalidates old manifests).
+FORMAT = 1
+#: How many missing files an error message names.
+SHOW_MISSING = 5
+
+FrameKey = tuple[str, int]  # (scene, frame index)
+_RGB = re.compile(r"rgb_(\d+)\.(?:jpg|jpeg|png)", re.IGNORECASE)
+
+
+class MissingFramesError(FileNotFoundError):
+    """Files a mix needs are absent; the message says how many, of which kind, and names the first few."""
+
+
+@dataclass(frozen=True, slots=True)
+class MixItem:
+    """One frame of a mix: where it came from, its split, and the frame to write (image + labels)."""
+
+    scene: str
+    index: int
+    source: str
+    split: str
+    frame: Frame
+
+
+@dataclass(frozen=True)
+class MixResult:
+    """What :func:`build_mix` made (or found up to date)."""
+
+    mix: str
+    out: Path
+    data_yaml: Path
+    items: list[MixItem]
+    composition: pd.DataFrame
+    skipped: bool
+
+
+def source_of(index: int) -> str:
+    """The source of vKITTI2 frame ``index``: ``SOURCES[index % 7]``."""
+    if index < 0:
+        raise ValueError(f"frame index must be >= 0, got {index}")
+    return SOURCES[index % len(SOURCES)]
+
+
+def check_mix(mix: str, translated: str | Path | None) -> Path | None:
+    """Validate a mix name and its translated folder (required exactly for the translated mixes)."""
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}; expected one of {', '.join(MIXES)}")
+    if mix == "baseline":
+        if translated is not None:
+            raise ValueError("mix 'baseline' uses vKITTI's own fog/overcast/rain frames; it takes no translated folder")
+        return None
+    if translated is None:
+        raise ValueError(f"mix {mix!r} needs the folder of its translated frames (<workspace>/translated/{mix})")
+    folder = Path(translated)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no translated frames for mix {mix!r} (run the translator first)")
+    return folder
+
+
+def assign_splits(
+    keys: Iterable[FrameKey], seed: int = 0, fractions: Sequence[float] = FRACTIONS
+) -> dict[FrameKey, str]:
+    """Seeded random split of frame keys into :data:`SPLITS` by ``fractions`` (sizes rounded, rest to test).
+
+    Depends only on the set of keys and the seed, never on the mix, so every mix splits alike.
+    """
+    if len(fractions) != len(SPLITS) or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
+        raise ValueError(f"fractions must be {len(SPLITS)} non-negative numbers summing to 1, got {list(fractions)}")
+    ordered = sorted(set(keys))
+    order = np.random.default_rng(seed).permutation(len(ordered))
+    n_train = round(fractions[0] * len(ordered))
+    n_val = min(round(fractions[1] * len(ordered)), len(ordered) - n_train)
+    splits = {}
+    for rank, position in enumerate(order):
+        splits[ordered[position]] = SPLITS[0] if rank < n_train else SPLITS[1] if rank < n_train + n_val else SPLITS[2]
+    return splits
+
+
+def plan_mix(
+    mix: str,
+    vkitti_frames: Iterable[Frame],
+    kitti_frames: Iterable[Frame],
+    *,
+    vkitti_root: str | Path,
+    translated: str | Path | None = None,
+    seed: int = 0,
+    fractions: Sequence[float] = FRACTIONS,
+) -> list[MixItem]:
+    """Choose each frame's source and split (pure selection; nothing is written).
+
+    ``vkitti_frames``: Camera_0 frames of the variations in :data:`VARIATION_SOURCES` (``source`` ids
+    ``scene``/``variation``/``camera``/``frame`` as :func:`~photosynth.datasets.vkitti2.read_vkitti2` yields);
+    the clone frames define the frame indices. ``kitti_frames``: KITTI tracking frames (``sequence``/``frame``).
+    ``vkitti_root``: the root the clone images' relative paths (and so the translated paths) are taken from.
+    Raises :class:`MissingFramesError` listing every source file that is absent.
+    """
+    translated_root = check_mix(mix, translated)
+    variations: dict[tuple[str, str, int], Frame] = {}
+    for frame in vkitti_frames:
+        ids = frame.source
+        if ids.get("camera", 0) != 0:
+            continue
+        variations[(ids["variation"], ids["scene"], int(ids["frame"]))] = frame
+    kitti = {(f.source["sequence"], int(f.source["frame"])): f for f in kitti_frames}
+    clones = sorted((scene, index) for variation, scene, index in variations if variation == "clone")
+    if not clones:
+        raise ValueError(f"{vkitti_root}: no vKITTI2 clone Camera_0 frames (a mix is built over the clone frame indices)")
+    splits = assign_splits(clones, seed, fractions)
+    items: list[MixItem] = []
+    missing: dict[str, list[str]] = {}
+    for scene, index in clones:
+        source = source_of(index)
+        clone = variations[("clone", scene, index)]
+        key = f"{scene}/{index:05d}_{source}"
+        if source == "kitti":
+            sequence = SCENE_SEQUENCES.get(scene)
+            found = kitti.get((sequence, index)) if sequence else None
+            what = f"KITTI tracking {sequence}/{index:06d}" if sequence else f"{scene} (clones no known KITTI sequence)"
+        elif source in WEATHER_SLOTS and translated_root is not None:
+            found = translated_frame(clone, translated_root / source, vkitti_root, mix)
+            what = f"{translated_root / source}/{_relative(clone.image, vkitti_root)}"
+        else:
+            found = variations.get((source, scene, index))
+            what = f"vKITTI2 {scene}/{source}/Camera_0 frame {index}"
+        if found is None:
+            kind = f"translated {source}" if source in WEATHER_SLOTS and translated_root is not None else source
+            missing.setdefault(kind, []).append(what)
+            continue
+        items.append(MixItem(scene, index, source, splits[(scene, index)], dataclasses.replace(found, key=key)))
+    if missing:
+        raise MissingFramesError(_missing_message(mix, missing))
+    return items
+
+
+def translated_frame(clone: Frame, folder: Path, vkitti_root: str | Path, mix: str) -> Frame | None:
+    """The translated version of ``clone`` under ``folder`` with the clone's boxes, or ``None`` when absent.
+
+    Boxes are rescaled when the translated image has another size than the clone frame.
+    """
+    path = find_output(folder, _relative(clone.image, vkitti_root))
+    if path is None:
+        return None
+    width, height = image_size(path)
+    boxes = clone.boxes
+    if (width, height) != (clone.width, clone.height):
+        sx, sy = width / clone.width, height / clone.height
+        boxes = [dataclasses.replace(b, x1=b.x1 * sx, y1=b.y1 * sy, x2=b.x2 * sx, y2=b.y2 * sy) for b in boxes]
+    return dataclasses.replace(
+        clone, image=path, width=width, height=height, boxes=list(boxes), dataset=f"translated/{mix}",
+        source={**clone.source, "clone_image": str(clone.image)},
+    )  # fmt: skip
+
+
+def translation_sources(vkitti_root: str | Path, weather: str) -> list[Path]:
+    """The clone Camera_0 frames whose slot is ``weather`` (what a translator must translate), sorted.
+
+    Lists image files only (``<root>/…/SceneXX/clone/frames/rgb/Camera_0/rgb_NNNNN.*``); no labels are read.
+    """
+    from photosynth.datasets.vkitti2 import find_scenes
+
+    if weather not in WEATHER_SLOTS:
+        raise ValueError(f"unknown weather {weather!r}; expected one of {', '.join(WEATHER_SLOTS)}")
+    frames = []
+    for scene_dir in find_scenes(vkitti_root).values():
+        folder = scene_dir / "clone" / "frames" / "rgb" / "Camera_0"
+        if folder.is_dir():
+            frames += [p for p in folder.iterdir() if _frame_index(p) is not None]
+    if not frames:
+        raise ValueError(f"{vkitti_root}: no clone frames (looked for Scene??/clone/frames/rgb/Camera_0/rgb_NNNNN.jpg)")
+    slot = WEATHER_SLOTS[weather]
+    return sorted(p for p in frames if _frame_index(p) % len(SOURCES) == slot)  # type: ignore[operator]
+
+
+def composition(items: Sequence[MixItem]) -> pd.DataFrame:
+    """Frames per source (rows, in slot order) × split (columns), with ``total`` row and column."""
+    counts = Counter((item.source, item.split) for item in items)
+    table = pd.DataFrame(
+        [[counts[(source, split)] for split in SPLITS] for source in SOURCES], index=list(SOURCES), columns=list(SPLITS)
+    )
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum(axis=0)
+    table.index.name = "source"
+    return table
+
+
+def sample_items(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -> list[MixItem]:
+    """A seeded pick of ``per_source`` items of every source present, in slot order."""
+    rng = np.random.default_rng(seed)
+    picked: list[MixItem] = []
+    for source in SOURCES:
+        pool = [item for item in items if item.source == source]
+        for position in sorted(rng.choice(len(pool), size=min(per_source, len(pool)), replace=False)):
+            picked.append(pool[position])
+    return picked
+
+
+def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -> list[dict[str, Any]]:
+    """:func:`sample_items` as examples for :func:`photosynth.figures.detection_examples` (COCO ``gt`` boxes)."""
+    return [
+        {"image": item.frame.image, "label": f"{item.source} · {item.scene} #{item.index} · {item.split}",
+         "gt": [[b.x1, b.y1, b.width, b.height] for b in item.frame.mapped_boxes], "pred": []}
+        for item in sample_items(items, per_source, seed)
+    ]  # fmt: skip
+
+
+def build_workspace_mixes(
+    workspace_root: str | Path,
+    names: Sequence[str] = MIXES,
+    *,
+    seed: int = 0,
+    fractions: Sequence[float] = FRACTIONS,
+    force: bool = False,
+) -> dict[str, MixResult]:
+    """Build ``names`` in a workspace: sources from ``data/{vkitti2,kitti_tracking}``, translated frames from
+    ``translated/<mix>``, output ``mixes/<mix>``. A requested translated mix without its folder is an error."""
+    root = Path(workspace_root)
+    vkitti, kitti = root / "data" / "vkitti2", root / "data" / "kitti_tracking"
+    for folder in (vkitti, kitti):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder}: no dataset root (notebook 01 writes the toy world into <workspace>/data)")
+    unknown = [name for name in names if name not in MIXES]
+    if unknown:
+        raise ValueError(f"unknown mixes {unknown}; expected some of {', '.join(MIXES)}")
+    absent = [f"{root / 'translated' / n}" for n in names if n != "baseline" and not (root / "translated" / n).is_dir()]
+    if absent:
+        raise FileNotFoundError(
+            f"mixes {[Path(a).name for a in absent]} were requested but their translated frames are missing: "
+            f"{', '.join(absent)} (run notebooks 02/03, or drop them from the profile's 'mixes')"
+        )
+    return {
+        name: build_mix(
+            name, vkitti, kitti, root / "mixes" / name, seed=seed, fractions=fractions, force=force,
+            translated=None if name == "baseline" else root / "translated" / name,
+        )  # fmt: skip
+        for name in names
+    }
+
+
+def load_sources(
+    vkitti_root: str | Path,
+    kitti_root: str | Path,
+    *,
+    rgb_root: str | Path | None = None,
+    lenient: bool = False,
+) -> tuple[list[Frame], list[Frame]]:
+    """Read the Camera_0 frames of the needed vKITTI2 variations and the cloned KITTI tracking sequences."""
+    from photosynth.datasets.kitti import read_kitti_tracking
+    from photosynth.datasets.report import ConversionReport
+    from photosynth.datasets.vkitti2 import read_vkitti2
+
+    report = ConversionReport(strict=not lenient)
+    reader = read_vkitti2(vkitti_root, rgb_root=rgb_root, variations=list(VARIATION_SOURCES), cameras=(0,), report=report)
+    vkitti = list(tqdm(reader, desc="read vKITTI2", unit="frame", leave=False))
+    reader = read_kitti_tracking(kitti_root, sequences=sorted(SCENE_SEQUENCES.values()), report=report)
+    kitti = list(tqdm(reader, desc="read KITTI tracking", unit="frame", leave=False))
+    return vkitti, kitti
+
+
+def build_mix(
+    mix: str,
+    vkitti_root: str | Path,
+    kitti_root: str | Path,
+    out: str | Path,
+    *,
+    translated: str | Path | None = None,
+    seed: int = 0,
+    fractions: Sequence[float] = FRACTIONS,
+    rgb_root: str | Path | None = None,
+    force: bool = False,
+) -> MixResult:
+    """Read the sources, plan the mix and write it to ``out`` (skipped when its manifest is up to date).
+
+    ``translated`` is ``<workspace>/translated/<mix>`` for the translated mixes. Images are symlinks.
+    """
+    from photosynth.datasets.yolo import YoloWriter
+
+    check_mix(mix, translated)
+    out = Path(os.path.abspath(out))
+    image_root = rgb_root if rgb_root is not None else vkitti_root
+    vkitti, kitti = load_sources(vkitti_root, kitti_root, rgb_root=rgb_root)
+    items = plan_mix(mix, vkitti, kitti, vkitti_root=image_root, translated=translated, seed=seed, fractions=fractions)
+    table = composition(items)
+    parameters = {
+        "mix": mix, "vkitti2": str(Path(vkitti_root).resolve()), "vkitti2_rgb": str(Path(image_root).resolve()),
+        "kitti_tracking": str(Path(kitti_root).resolve()),
+        "translated": str(Path(translated).resolve()) if translated is not None else None,
+        "seed": seed, "fractions": list(fractions), "split_by": "frame", "out": str(out), "format": FORMAT,
+    }  # fmt: skip
+    digest = fingerprint(parameters, items)
+    data_yaml = out / "data.yaml"
+    previous = read_manifest(out)
+    if not force and previous is not None and previous.get("fingerprint") == digest and data_yaml.is_file():
+        return MixResult(mix, out, data_yaml, items, table, skipped=True)
+    _clear(out)
+    writer = YoloWriter(out, mode="link")
+    boxes = 0
+    for item in tqdm(items, desc=f"mix {mix}", unit="frame", leave=False):
+        boxes += writer.add(item.frame, item.split)
+    for split in SPLITS:  # ultralytics needs every listed split folder, even an empty one
+        writer.splits.setdefault(split, 0)
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+    writer.close()
+    table.to_csv(out / COMPOSITION)
+    manifest = {
+        "stage": "mixes", "parameters": parameters, "fingerprint": digest, "frames": len(items), "boxes": boxes,
+        "composition": {source: row.to_dict() for source, row in table.iterrows()},
+        "versions": _versions(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }  # fmt: skip
+    _write_json(out / MANIFEST, manifest)
+    return MixResult(mix, out, data_yaml, items, table, skipped=False)
+
+
+def fingerprint(parameters: Mapping[str, Any], items: Sequence[MixItem]) -> str:
+    """Hash of the parameters and, per item, its key, split, image file (path, size, mtime) and label lines."""
+    from photosynth.datasets.yolo import label_lines
+
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+    for item in items:
+        stat = item.frame.image.stat()
+        record = [item.frame.key, item.split, str(item.frame.image), stat.st_size, stat.st_mtime_ns, label_lines(item.frame)]
+        digest.update(json.dumps(record).encode())
+    return digest.hexdigest()
+
+
+def read_manifest(out: str | Path) -> dict[str, Any] | None:
+    """The mix's manifest, or ``None`` when absent or unreadable (an unfinished mix has none)."""
+    try:
+        return json.loads((Path(out) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _clear(out: Path) -> None:
+    """Remove what a previous build wrote (manifest first, so a killed rewrite is never taken as finished)."""
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in ("data.yaml", COMPOSITION):
+        (out / name).unlink(missing_ok=True)
+    for name in ("images", "labels"):
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    try:
+        return {"photosynth": md.version("photosynth")}
+    except md.PackageNotFoundError:
+        return {"photosynth": "absent"}
+
+
+def _relative(image: Path, root: str | Path) -> Path:
+    """``image`` relative to ``root`` (both resolved), as the translators mirror it."""
+    try:
+        return Path(image).resolve().relative_to(Path(root).resolve())
+    except ValueError as exc:
+        raise ValueError(f"{image} is not inside the vKITTI2 root {root}") from exc
+
+
+def _frame_index(path: Path) -> int | None:
+    """``NNNNN`` of ``rgb_NNNNN.<image suffix>``, else ``None``."""
+    match = _RGB.fullmatch(path.name)
+    return int(match.group(1)) if match else None
+
+
+def _missing_message(mix: str, missing: Mapping[str, list[str]]) -> str:
+    total = sum(len(v) for v in missing.values())
+    parts = [f"mix {mix!r}: {total} source frame(s) missing"]
+    for kind, paths in missing.items():
+        shown = "; ".join(paths[:SHOW_MISSING]) + (f"; … ({len(paths) - SHOW_MISSING} more)" if len(paths) > SHOW_MISSING else "")
+        parts.append(f"  {kind}: {len(paths)} missing, e.g. {shown}")
+    if any(kind.startswith("translated") for kind in missing):
+        parts.append(f"  translate them first (photosynth.study.mixes.translation_sources lists the clone frames each weather needs)")
+    return "\n".join(parts)

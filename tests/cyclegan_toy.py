@@ -1,0 +1,30 @@
+"""Tiny image folders and configs shared by the CycleGAN tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from photosynth.imageio import write_image
+from photosynth.translate.cyclegan.config import CycleGANConfig
+
+
+def make_images(folder: Path, sizes: list[tuple[int, int]], seed: int = 0, suffix: str = ".jpg") -> list[Path]:
+    """Random-noise images of the given ``(width, height)`` sizes in ``folder``; returns their paths."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i, (w, h) in enumerate(sizes):
+        rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        paths.append(write_image(folder / f"img_{i:03d}{suffix}", rgb))
+    return paths
+
+
+def tiny_config(**overrides) -> CycleGANConfig:
+    """A model small enough to take a few training steps per second on one CPU core."""
+    values = dict(
+        ngf=4, ndf=4, n_blocks=1, n_layers_d=2, preprocess="scale_width_and_crop", load_size=40, crop_size=24,
+        steps=3, decay_steps=3, batch_size=2, pool_size=3, checkpoint_every=2, sample_every=2,
+    )
+    values.update(overrides)
+    return CycleGANConfig(**values)

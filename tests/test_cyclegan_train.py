@@ -1,0 +1,141 @@
+"""Training: exact resume, checkpoint format, logs, samples, data sampling, clear errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from cyclegan_toy import make_images, tiny_config
+
+from photosynth.imageio import ImageError, image_size
+from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
+from photosynth.translate.cyclegan.data import UnalignedDataset, UnalignedSampler
+from photosynth.translate.cyclegan.train import CHECKPOINT, LOSSES, is_finished, train
+
+
+@pytest.fixture()
+def domains(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "A", tmp_path / "B"
+    make_images(a, [(61, 37), (50, 30), (61, 37), (44, 28), (61, 37)], seed=1)
+    make_images(b, [(64, 36), (64, 36), (48, 27)], seed=2)
+    return a, b
+
+
+def loss_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(fh)]
+
+
+def test_resumed_run_matches_uninterrupted_run_step_for_step(domains, tmp_path: Path) -> None:
+    a, b = domains
+    cfg = tiny_config()
+    full = train(cfg, a, b, tmp_path / "full", progress=False)
+    assert full.finished and full.step == cfg.total_steps == 6
+    part = train(cfg, a, b, tmp_path / "part", until_step=3, progress=False)  # "killed" after step 3
+    assert part.step == 3 and not part.finished
+    resumed = train(cfg, a, b, tmp_path / "part", resume=True, progress=False)
+    assert resumed.step == 6
+
+    rows_full, rows_part = loss_rows(full.losses), loss_rows(resumed.losses)
+    assert [r["step"] for r in rows_full] == [str(s) for s in range(1, 7)]
+    assert rows_full == rows_part  # every loss and learning rate, bit for bit
+    s_full, s_part = load_checkpoint(full.checkpoint), load_checkpoint(resumed.checkpoint)
+    for net in ("G_A", "G_B", "D_A", "D_B"):
+        for key, value in s_full["models"][net].items():
+            assert torch.equal(value, s_part["models"][net][key]), (net, key)
+    assert s_full["optimizers"]["G"]["state"][0]["step"] == s_part["optimizers"]["G"]["state"][0]["step"]
+    for p, q in zip(s_full["ranks"][0]["pools"]["A"]["images"], s_part["ranks"][0]["pools"]["A"]["images"]):
+        assert torch.equal(p, q)
+
+
+def test_log_rows_after_the_checkpoint_are_dropped_on_resume(domains, tmp_path: Path) -> None:
+    a, b = domains
+    cfg = tiny_config(checkpoint_every=2, decay_steps=0, steps=4)
+    out = tmp_path / "run"
+    train(cfg, a, b, out, until_step=2, progress=False)
+    with (out / LOSSES).open("a") as fh:  # rows a killed run wrote after its last checkpoint
+        fh.write("3,0.0002,9,9,9,9,9,9,9,9,1\n")
+    train(cfg, a, b, out, resume=True, progress=False)
+    assert [r["step"] for r in loss_rows(out / LOSSES)] == ["1", "2", "3", "4"]
+    assert "9.0" not in {r["D_A"] for r in loss_rows(out / LOSSES)}
+
+
+def test_checkpoint_is_weights_only_safe_and_complete(domains, tmp_path: Path) -> None:
+    a, b = domains
+    result = train(tiny_config(), a, b, tmp_path / "run", progress=False)
+    state = torch.load(result.checkpoint, weights_only=True)
+    assert {"config", "step", "models", "optimizers", "schedulers", "ranks", "world"} <= set(state)
+    assert set(state["ranks"][0]) == {"pools", "rng"}
+    assert set(state["ranks"][0]["rng"]) >= {"python", "numpy", "torch"}
+    assert state["schedulers"]["G"]["last_epoch"] == 6
+    assert is_finished(tmp_path / "run")
+    assert not list((tmp_path / "run").glob(".*"))  # no temporaries left
+    samples = sorted((tmp_path / "run" / "samples").glob("*.png"))
+    assert [p.name for p in samples] == ["step_0000002.png", "step_0000004.png", "step_0000006.png"]
+    assert image_size(samples[0]) == (3 * 24, 2 * 24)
+
+
+def test_finished_run_is_not_trained_again(domains, tmp_path: Path) -> None:
+    a, b = domains
+    cfg = tiny_config()
+    train(cfg, a, b, tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / CHECKPOINT).stat().st_mtime_ns
+    assert train(cfg, a, b, tmp_path / "run", resume=True, progress=False).finished
+    assert (tmp_path / "run" / CHECKPOINT).stat().st_mtime_ns == before
+
+
+def test_existing_checkpoint_needs_resume_or_overwrite(domains, tmp_path: Path) -> None:
+    a, b = domains
+    train(tiny_config(), a, b, tmp_path / "run", until_step=1, progress=False)
+    with pytest.raises(FileExistsError, match="resume"):
+        train(tiny_config(), a, b, tmp_path / "run", resume=False, progress=False)
+    assert train(tiny_config(), a, b, tmp_path / "run", resume=False, overwrite=True, until_step=1, progress=False).step == 1
+
+
+def test_mismatched_checkpoint_names_the_differing_options(domains, tmp_path: Path) -> None:
+    a, b = domains
+    train(tiny_config(), a, b, tmp_path / "run", until_step=1, progress=False)
+    with pytest.raises(CheckpointError, match=r"ngf: checkpoint 4 vs options 8"):
+        train(tiny_config(ngf=8), a, b, tmp_path / "run", resume=True, progress=False)
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_empty_domain_and_unreadable_image_are_clear_errors(domains, tmp_path: Path) -> None:
+    a, b = domains
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="domain B: .*no images found"):
+        train(tiny_config(), a, tmp_path / "empty", tmp_path / "run", progress=False)
+    (b / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    cfg = tiny_config(steps=6, decay_steps=0, batch_size=4)
+    with pytest.raises(ImageError, match="broken.jpg"):
+        train(cfg, a, b, tmp_path / "run2", progress=False)
+
+
+def test_sampler_is_a_pure_function_of_seed_and_position() -> None:
+    full = UnalignedSampler(5, 3, batch_size=2, seed=7)
+    stream = [item for _, item in zip(range(20), iter(full))]
+    later = UnalignedSampler(5, 3, batch_size=2, seed=7, start_step=4)
+    assert [item for _, item in zip(range(12), iter(later))] == stream[8:]
+    assert sorted(a for a, _, _ in stream[:5]) == list(range(5))  # A: a permutation per epoch
+    ranks = [UnalignedSampler(5, 3, 2, 7, rank=r, world=2) for r in (0, 1)]
+    merged = [x for step in zip(*(iter(s) for s in ranks)) for x in step]
+    assert merged[:2] + merged[2:4] != []  # both ranks produce data
+    r0, r1 = (list(zip(range(4), iter(s))) for s in ranks)
+    assert [i for _, i in r0[:2]] == stream[0:2] and [i for _, i in r1[:2]] == stream[2:4]
+
+
+def test_dataset_crops_flips_and_scales_width(domains) -> None:
+    a, b = domains
+    cfg = tiny_config(load_size=40, crop_size=24)
+    ds = UnalignedDataset(sorted(a.iterdir()), sorted(b.iterdir()), cfg)
+    item = ds[(0, 1, 123)]
+    assert item["A"].shape == item["B"].shape == (3, 24, 24)
+    assert -1 <= item["A"].min() and item["A"].max() <= 1
+    assert torch.equal(ds[(0, 1, 123)]["A"], item["A"])  # same seed, same crop
+    crop_cfg = tiny_config(preprocess="crop", crop_size=40, load_size=40)
+    with pytest.raises(ValueError, match="smaller than crop_size"):
+        UnalignedDataset(sorted(a.iterdir()), sorted(b.iterdir()), crop_cfg)[(1, 0, 1)]

@@ -1,0 +1,202 @@
+"""The study's evaluation on a fake workspace: tables, intervals, curves, examples, figures and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from photosynth import detect, figures
+from photosynth.cli import main
+from photosynth.runtime import Workspace
+from photosynth.study import evaluation
+from tiny_yolo import make_dataset
+
+SETS = (("buckets", "0-all"), ("buckets", "0-5"), ("buckets", "0-10"), ("weather_eval", "daytime_foggy"))
+
+
+def fake_predictions(coco: dict, rng: np.random.Generator, quality: float) -> list[dict]:
+    """Ground-truth boxes kept with probability ``quality`` (jittered) plus random false positives."""
+    out = []
+    for ann in coco["annotations"]:
+        if rng.random() < quality:
+            x, y, w, h = ann["bbox"]
+            out.append({"image_id": ann["image_id"], "category_id": ann["category_id"],
+                        "bbox": [x + rng.normal(0, 1), y + rng.normal(0, 1), w, h], "score": float(rng.random())})
+    for image in coco["images"]:
+        out.append({"image_id": image["id"], "category_id": 1, "bbox": [1, 1, 10, 10], "score": float(rng.random())})
+    return out
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Evaluation sets plus predictions of three mixes (no training)."""
+    ws = Workspace(tmp_path_factory.mktemp("study"))
+    rng = np.random.default_rng(0)
+    for i, (group, name) in enumerate(SETS):
+        make_dataset(ws.root / "splits" / group / name, n_train=0, n_val=12, seed=i)
+    for s in evaluation.eval_sets(ws):
+        coco = json.loads(s.coco.read_text())
+        for mix, quality in (("baseline", 0.5), ("cyclegan", 0.9), ("nst", 0.5)):
+            detect.write_json(evaluation.prediction_path(ws, mix, s), fake_predictions(coco, rng, quality))
+    return ws
+
+
+@pytest.fixture(scope="module")
+def metrics(workspace: Workspace) -> pd.DataFrame:
+    sets = evaluation.eval_sets(workspace)
+    return pd.concat([evaluation.evaluate_mix(workspace, m, sets) for m in ("baseline", "cyclegan", "nst")])
+
+
+def test_eval_sets_are_ordered_by_bucket(workspace: Workspace) -> None:
+    sets = evaluation.eval_sets(workspace)
+    assert [(s.group, s.name) for s in sets] == [
+        ("bucket", "0-5"), ("bucket", "0-10"), ("bucket", "0-all"), ("weather", "daytime_foggy")]
+    with pytest.raises(FileNotFoundError, match="no evaluation sets"):
+        evaluation.eval_sets(Workspace(workspace.root / "empty"))
+
+
+def test_metrics_rows_and_study_mean(metrics: pd.DataFrame) -> None:
+    assert list(metrics.columns) == ["mix", "group", "split", "class", "ap50_standard", "ap50_legacy", "n_gt", "n_pred"]
+    assert len(metrics) == 3 * 4 * 4  # mixes × sets × (3 classes + mean)
+    van = metrics[metrics["class"] == "Van"]
+    assert (van["n_gt"] == 0).all() and van["ap50_standard"].isna().all()
+    scored = metrics[metrics["n_gt"] > 0]
+    assert scored[["ap50_standard", "ap50_legacy"]].apply(lambda c: c.between(0, 1)).all().all()
+    means = evaluation.study_means(metrics)
+    row = means[(means.mix == "baseline") & (means.split == "0-5")].iloc[0]
+    per_class = metrics[(metrics.mix == "baseline") & (metrics.split == "0-5") & metrics["class"].isin(["Car", "Truck"])]
+    assert math.isclose(row.ap50_legacy, per_class.ap50_legacy.mean())
+    assert list(dict.fromkeys(means.split)) == ["0-5", "0-10", "0-all", "daytime_foggy"]
+
+
+def test_study_table_and_published(metrics: pd.DataFrame) -> None:
+    table = evaluation.study_table(metrics)
+    assert list(table.index) == ["baseline", "cyclegan", "nst"]
+    assert list(table.columns) == [(m, s) for m in evaluation.METRICS for s in ("0-5", "0-10", "0-all")]
+    assert table.loc["cyclegan", ("ap50_standard", "0-5")] > table.loc["baseline", ("ap50_standard", "0-5")]
+    both = evaluation.side_by_side(metrics, "toy world, seed 0, profile test")
+    assert both.loc["baseline", ("original study (real data)", "0-5")] == 0.379
+    assert both.loc["cyclegan", ("ours (toy world, seed 0, profile test)", "0-all")] == pytest.approx(
+        table.loc["cyclegan", ("ap50_legacy", "0-all")])
+    assert evaluation.hardest_bucket(metrics, "baseline") in ("0-5", "0-10", "0-all")
+
+
+def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> None:
+    intervals, diffs = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan", "nst"], n_resamples=40,
+                                                  seed=1, progress=False)
+    assert len(intervals) == 3 * 4 * 2 and len(diffs) == 2 * 4 * 2
+    assert (intervals.lo <= intervals["map"] + 1e-9).all() and (intervals["map"] <= intervals.hi + 1e-9).all()
+    assert diffs.share_positive.between(0, 1).all() and (diffs.lo <= diffs.hi).all()
+    means = evaluation.study_means(metrics)
+    first = intervals[(intervals.mix == "nst") & (intervals.split == "0-10") & (intervals.metric == "ap50_legacy")]
+    expected = means[(means.mix == "nst") & (means.split == "0-10")].ap50_legacy.iloc[0]
+    assert first["map"].iloc[0] == pytest.approx(expected), "bootstrap observed value = the table's study mean"
+    assert (workspace.root / "results" / "bootstrap.csv").is_file()
+    again = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], n_resamples=40, seed=1, progress=False)[1]
+    pd.testing.assert_frame_equal(again.reset_index(drop=True),
+                                  diffs[diffs.mix == "cyclegan"].reset_index(drop=True))
+
+
+def test_restrict_classes_keeps_per_class_ap(workspace: Workspace) -> None:
+    from photosynth.metrics.ap import match, score
+
+    s = evaluation.eval_sets(workspace)[0]
+    full = match(s.coco, evaluation.prediction_path(workspace, "baseline", s), "ap50_standard")
+    only_car = evaluation.restrict_classes(full, ["Car"])
+    assert only_car.category_names == ("Car",)
+    assert score(only_car).per_class["Car"] == pytest.approx(score(full).per_class["Car"])
+    with pytest.raises(ValueError, match="none of"):
+        evaluation.restrict_classes(full, ["Bus"])
+
+
+def test_curves_examples_and_figures(workspace: Workspace, metrics: pd.DataFrame) -> None:
+    sets = {s.name: s for s in evaluation.eval_sets(workspace)}
+    curves = evaluation.pr_curves(workspace, ["baseline", "cyclegan"], sets["0-all"])
+    assert set(curves["class"]) <= {"Car", "Truck"} and curves.recall.between(0, 1).all()
+    assert curves.groupby(["mix", "class"]).precision.apply(lambda p: (np.diff(p.to_numpy()) <= 1e-12).all()).all()
+    examples = evaluation.detection_examples(workspace, "baseline", sets["0-all"], count=3, min_score=0.5)
+    assert len(examples) == 3 and all(Path(e["image"]).is_file() and e["gt"] for e in examples)
+    assert all(score >= 0.5 for e in examples for _, score in e["pred"])
+    caption = "toy world, seed 0, profile test"
+    logs = pd.DataFrame({"mix": ["a", "a", "b", "b"], "epoch": [1, 2, 1, 2], "train/box_loss": [2, 1, 2, 1.5],
+                         "metrics/mAP50(B)": [0, 0.1, 0, 0.2]})
+    _, diffs = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], n_resamples=20, progress=False)
+    means = evaluation.study_means(metrics)
+    for fig in (figures.training_curves(logs, caption),
+                figures.metric_heatmap(evaluation.study_table(metrics)["ap50_legacy"], "AP50 legacy", caption),
+                figures.metric_bars(means, "ap50_standard", title="buckets", caption=caption),
+                figures.interval_plot(diffs[diffs.metric == "ap50_standard"], caption),
+                figures.pr_curves(curves, caption),
+                figures.detection_examples(examples, caption)):
+        assert caption in fig._suptitle.get_text()
+        assert fig.axes
+        plt.close(fig)
+    with pytest.raises(ValueError, match="none of the columns"):
+        figures.training_curves(pd.DataFrame({"mix": ["a"], "epoch": [1]}))
+
+
+def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest.CaptureFixture) -> None:
+    """1-epoch training of two mixes, predictions on every set, metrics.csv and bootstrap.csv (no accuracy check)."""
+    ws = Workspace(tmp_path / "ws")
+    for mix, seed in (("baseline", 0), ("cyclegan", 1)):
+        make_dataset(ws.root / "mixes" / mix, n_train=4, n_val=2, seed=seed)
+    make_dataset(ws.root / "splits" / "buckets" / "0-all", n_train=0, n_val=3, seed=5)
+    make_dataset(ws.root / "splits" / "weather_eval" / "daytime_rainy", n_train=0, n_val=2, seed=6)
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(yaml.safe_dump({"common": {"seed": 0}, "notebooks": {
+        "05_detectors": {"mixes": ["baseline", "cyclegan"], "model": "yolov5n", "imgsz": 64, "epochs": 1,
+                         "batch": 4, "workers": 0, "optimizer": "SGD", "warmup_epochs": 0},
+        "06_results": {"baseline": "baseline", "n_boot": 10}}}))
+    common = ["--profile", str(profile), "--workspace", str(ws.root), "--root", str(project_root)]
+    assert main(["study", *common]) == 0
+    metrics = pd.read_csv(ws.root / "results" / "metrics.csv")
+    assert set(metrics.mix) == {"baseline", "cyclegan"} and set(metrics.split) == {"0-all", "daytime_rainy"}
+    assert (metrics.groupby(["mix", "split"]).size() == 4).all()
+    for mix in ("baseline", "cyclegan"):
+        assert (ws.root / "detectors" / mix / "predictions" / "0-all.json").is_file()
+        assert detect.read_manifest(ws.root / "detectors" / mix)["key"]["settings"]["imgsz"] == 64
+    assert len(pd.read_csv(ws.root / "results" / "bootstrap.csv")) == 2 * 2
+    assert main(["train", *common, "--mix", "cyclegan"]) == 0
+    assert "cyclegan: skipped" in capsys.readouterr().err
+    assert main(["train", *common, "--mix", "nst"]) == 2
+    assert "no such data.yaml" in capsys.readouterr().err
+
+
+def test_domain_gap_table_labels_features(tmp_path: Path) -> None:
+    from PIL import Image
+
+    ws = Workspace(tmp_path)
+    rng = np.random.default_rng(0)
+
+    def images(folder: Path, n: int, level: int) -> list[Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        out = []
+        for i in range(n):
+            path = folder / f"rgb_{i:05d}.jpg"
+            Image.fromarray(np.clip(rng.normal(level, 30, (24, 40, 3)), 0, 255).astype(np.uint8)).save(path)
+            out.append(path)
+        return out
+
+    vk = ws.root / "data" / "vkitti2" / "Scene01"
+    images(vk / "clone" / "frames" / "rgb" / "Camera_0", 6, 60)
+    images(vk / "fog" / "frames" / "rgb" / "Camera_0", 6, 200)
+    images(ws.root / "translated" / "cyclegan" / "fog" / "Scene01", 6, 190)
+    bdd = images(ws.root / "bdd", 8, 195)
+    (ws.root / "splits" / "weather").mkdir(parents=True)
+    (ws.root / "splits" / "weather" / "daytime_foggy.txt").write_text("\n".join(map(str, bdd)) + "\n")
+    net = evaluation.feature_net("random_cnn", seed=0)
+    table = evaluation.domain_gap_table(ws, ["cyclegan", "nst"], net, {"fog": "daytime_foggy"}, max_images=5,
+                                        progress=False)
+    assert list(table.source) == ["vKITTI clone", "vKITTI rendered fog", "cyclegan translated"]
+    assert (table.features == net.name).all() and "not comparable" in net.name
+    assert (table.n_a == 5).all() and (table.n_b == 5).all() and (table.fid >= 0).all()
+    assert (ws.root / "results" / "domain_gap.csv").is_file()
+    with pytest.raises(ValueError, match="unknown feature network"):
+        evaluation.feature_net("vgg")
