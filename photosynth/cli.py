@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.mix",
     "photosynth.commands.stylize",
     "photosynth.commands.train",
+    "photosynth.commands.toyworld",
+    "photosynth.commands.split",
 )
 
 

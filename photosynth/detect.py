@@ -257,12 +257,13 @@ class _epoch_bar:
     def _update(self, trainer: Any) -> None:
         if self.bar is None:
             return
-        self.bar.total = trainer.epochs
-        self.bar.n = min(trainer.epoch + 1, trainer.epochs)
-        fitness = getattr(trainer, "metrics", {}) or {}
-        map50 = fitness.get("metrics/mAP50(B)")
+        done = min(trainer.epoch + 1, trainer.epochs)
+        if done == self.bar.n:  # ultralytics calls again after its final validation
+            return
+        self.bar.total, self.bar.n = trainer.epochs, done
+        map50 = (getattr(trainer, "metrics", None) or {}).get("metrics/mAP50(B)")
         if map50 is not None:
-            self.bar.set_postfix(mAP50=f"{map50:.3f}")
+            self.bar.set_postfix(mAP50=f"{map50:.3f}", refresh=False)
         self.bar.refresh()
 
     def __enter__(self) -> "_epoch_bar":
@@ -286,6 +287,33 @@ def read_results(run_dir: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path)
     frame.columns = [c.strip() for c in frame.columns]
     return frame
+
+
+def training_logs(runs: Mapping[str, str | Path]) -> pd.DataFrame:
+    """The training logs of several runs (name → run folder) in one frame with a ``mix`` column."""
+    return pd.concat([read_results(path).assign(mix=name) for name, path in runs.items()], ignore_index=True)
+
+
+def seconds_per_epoch(log: pd.DataFrame) -> float:
+    """Median wall seconds per epoch from the cumulative ``time`` column (restarts at a resume are skipped)."""
+    times = log["time"].to_numpy(dtype=float)
+    steps = [b - a for a, b in zip(times[:-1], times[1:]) if b > a]
+    return float(pd.Series(steps).median()) if steps else float(times[0])
+
+
+def run_table(runs: Mapping[str, str | Path]) -> pd.DataFrame:
+    """One row per run: model, image size, epochs done, wall seconds per epoch and the last validation mAP50
+    (ultralytics, on the mix's own val split)."""
+    rows = []
+    for name, path in runs.items():
+        log, key = read_results(path), (read_manifest(Path(path)) or {}).get("key", {})
+        settings = key.get("settings", {})
+        last = log.iloc[-1]
+        rows.append({"mix": name, "model": settings.get("model"), "imgsz": settings.get("imgsz"),
+                     "epochs": int(last["epoch"]), "s_per_epoch": seconds_per_epoch(log),
+                     "val_map50": float(last.get("metrics/mAP50(B)", float("nan"))),
+                     "best_val_map50": float(log.get("metrics/mAP50(B)", pd.Series([float("nan")])).max())})
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------------------------- datasets

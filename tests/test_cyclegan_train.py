@@ -122,8 +122,6 @@ def test_sampler_is_a_pure_function_of_seed_and_position() -> None:
     assert [item for _, item in zip(range(12), iter(later))] == stream[8:]
     assert sorted(a for a, _, _ in stream[:5]) == list(range(5))  # A: a permutation per epoch
     ranks = [UnalignedSampler(5, 3, 2, 7, rank=r, world=2) for r in (0, 1)]
-    merged = [x for step in zip(*(iter(s) for s in ranks)) for x in step]
-    assert merged[:2] + merged[2:4] != []  # both ranks produce data
     r0, r1 = (list(zip(range(4), iter(s))) for s in ranks)
     assert [i for _, i in r0[:2]] == stream[0:2] and [i for _, i in r1[:2]] == stream[2:4]
 

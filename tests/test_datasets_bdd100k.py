@@ -159,3 +159,14 @@ def test_frames_from_a_generator_are_built_one_at_a_time() -> None:
     frames = bdd_frames(records(), Path("/nowhere"), "gen", {"split": "val"}, image_size=BDD_IMAGE_SIZE)
     first = next(frames)
     assert (first.key, first.width, first.height, len(pulled)) == ("f0", 1280, 720, 1)
+
+
+def test_per_image_file_that_is_not_json(tmp_path: Path) -> None:
+    root = bdd_root(tmp_path, [frame("x1.jpg", [_good()])], layout="per_image")
+    broken = root / "labels" / "100k" / "val" / "x0.json"
+    broken.write_text('{"name": "x0", "frames": [')
+    with pytest.raises(DatasetError, match=r"x0\.json: expected a JSON object"):
+        list(read_bdd100k(root))
+    report = ConversionReport(strict=False)
+    assert [f.key for f in read_bdd100k(root, report=report)] == ["x1"]
+    assert report.frames_rejected == {"bad_json": 1} and report.rejections[0].where == str(broken)

@@ -33,6 +33,18 @@ def test_training_writes_run_and_manifest(trained) -> None:
     manifest = detect.read_manifest(result.run_dir)
     assert manifest["finished"] is True
     assert manifest["key"]["settings"] == TINY.key()
+    table = detect.run_table({"baseline": result.run_dir})
+    assert table.loc[0, "mix"] == "baseline" and table.loc[0, "imgsz"] == 64 and table.loc[0, "epochs"] == 1
+    assert table.loc[0, "s_per_epoch"] > 0 and 0 <= table.loc[0, "val_map50"] <= 1
+    assert set(detect.training_logs({"a": result.run_dir, "b": result.run_dir}).mix) == {"a", "b"}
+
+
+def test_seconds_per_epoch_skips_resume_restarts() -> None:
+    import pandas as pd
+
+    log = pd.DataFrame({"time": [10.0, 20.0, 31.0, 5.0, 16.0]})  # resumed after epoch 3
+    assert detect.seconds_per_epoch(log) == pytest.approx(11.0)  # median of 10, 11, 11
+    assert detect.seconds_per_epoch(pd.DataFrame({"time": [7.0]})) == 7.0
 
 
 def test_finished_run_is_skipped(trained) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import yaml
@@ -26,6 +27,7 @@ from photosynth.study.mixes import (
     read_manifest,
     sample_examples,
     sample_items,
+    samples_figure,
     source_of,
     translation_sources,
 )
@@ -218,6 +220,11 @@ def test_build_mix_writes_symlinked_yolo_dataset_and_skips_when_up_to_date(tmp_p
     assert not build_mix("augment", vkitti, kitti, out, translated=translated, seed=1).skipped
     assert not build_mix("augment", vkitti, kitti, out, translated=translated, seed=2).skipped
     assert len([p for p in (out / "images").rglob("*") if p.is_symlink()]) == 21  # stale links removed
+    other = tmp_path / "other"
+    (other / "images").mkdir(parents=True)
+    with pytest.raises(ValueError, match="not a training mix"):
+        build_mix("augment", vkitti, kitti, other, translated=translated)
+    assert (other / "images").is_dir()
 
 
 def test_ultralytics_loads_the_mix_as_is(tmp_path: Path) -> None:
@@ -246,6 +253,10 @@ def test_sample_items_picks_each_source(tmp_path: Path) -> None:
 
 
 def test_cli_builds_a_mix_and_reports_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from photosynth.commands.mix import MIX_CHOICES
+    from photosynth.study.mixes import MIXES
+
+    assert MIX_CHOICES == MIXES
     vkitti, kitti = write_layout(tmp_path, {"Scene02": 7})
     out = tmp_path / "mix"
     args = ["mix", "--vkitti2", str(vkitti), "--kitti-tracking", str(kitti), "--out", str(out)]
@@ -277,5 +288,8 @@ def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:
     assert baseline["Scene02/00007_kitti"].frame.mapped_boxes == real.mapped_boxes
     examples = sample_examples(results["cyclegan"].items)
     assert [e["label"].split(" ")[0] for e in examples] == list(SOURCES)
+    fig = samples_figure(results["cyclegan"], caption="toy")
+    assert len([ax for ax in fig.axes if ax.images]) == 7 and "cyclegan" in fig._suptitle.get_text()
+    plt.close(fig)
     with pytest.raises(FileNotFoundError, match=r"\['nst', 'augment'\] were requested"):
         build_workspace_mixes(tmp_path, ["baseline", "nst", "augment"])

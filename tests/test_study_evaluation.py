@@ -90,7 +90,7 @@ def test_study_table_and_published(metrics: pd.DataFrame) -> None:
 
 def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> None:
     intervals, diffs = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan", "nst"], n_resamples=40,
-                                                  seed=1, progress=False)
+                                                  seed=1, groups=("bucket", "weather"), progress=False)
     assert len(intervals) == 3 * 4 * 2 and len(diffs) == 2 * 4 * 2
     assert (intervals.lo <= intervals["map"] + 1e-9).all() and (intervals["map"] <= intervals.hi + 1e-9).all()
     assert diffs.share_positive.between(0, 1).all() and (diffs.lo <= diffs.hi).all()
@@ -99,7 +99,10 @@ def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> Non
     expected = means[(means.mix == "nst") & (means.split == "0-10")].ap50_legacy.iloc[0]
     assert first["map"].iloc[0] == pytest.approx(expected), "bootstrap observed value = the table's study mean"
     assert (workspace.root / "results" / "bootstrap.csv").is_file()
-    again = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], n_resamples=40, seed=1, progress=False)[1]
+    alone = evaluation.bootstrap_study(workspace, ["baseline"], n_resamples=5, progress=False)
+    assert len(alone[0]) == 3 * 2 and alone[1].empty and "share_positive" in alone[1].columns
+    again = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], n_resamples=40, seed=1,
+                                       groups=("bucket", "weather"), progress=False)[1]
     pd.testing.assert_frame_equal(again.reset_index(drop=True),
                                   diffs[diffs.mix == "cyclegan"].reset_index(drop=True))
 
@@ -162,7 +165,7 @@ def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest
     for mix in ("baseline", "cyclegan"):
         assert (ws.root / "detectors" / mix / "predictions" / "0-all.json").is_file()
         assert detect.read_manifest(ws.root / "detectors" / mix)["key"]["settings"]["imgsz"] == 64
-    assert len(pd.read_csv(ws.root / "results" / "bootstrap.csv")) == 2 * 2
+    assert len(pd.read_csv(ws.root / "results" / "bootstrap.csv")) == 1 * 2  # bucket sets × metrics
     assert main(["train", *common, "--mix", "cyclegan"]) == 0
     assert "cyclegan: skipped" in capsys.readouterr().err
     assert main(["train", *common, "--mix", "nst"]) == 2

@@ -53,6 +53,8 @@ def _common(parser: argparse.ArgumentParser, weathers: tuple[str, ...]) -> None:
     parser.add_argument("--out", help="output folder (default <workspace>/translated/<method>/<weather>)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--shard", help="process shard i of n ('i/n')")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="redo every frame (default: keep finished outputs made with the same settings)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -97,7 +99,7 @@ def run_nst(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     summary = nst.stylize_dataset(
         sources, root, out, styles, config, weights=weights, seed=args.seed,
-        batch_size=args.batch_size, shard=args.shard, progress=not args.no_progress,
+        batch_size=args.batch_size, shard=args.shard, progress=not args.no_progress, overwrite=args.overwrite,
     )
     _report(summary, out)
     return 0
@@ -109,7 +111,8 @@ def run_augment(args: argparse.Namespace) -> int:
 
     _, root, sources, out = _inputs(args, "augment")
     summary = weather.augment_dataset(
-        sources, root, out, args.weather, seed=args.seed, shard=args.shard, progress=not args.no_progress
+        sources, root, out, args.weather, seed=args.seed, shard=args.shard, progress=not args.no_progress,
+        overwrite=args.overwrite,
     )
     _report(summary, out)
     return 0
@@ -118,7 +121,7 @@ def run_augment(args: argparse.Namespace) -> int:
 def _report(summary: dict, out: Path) -> None:
     brief = {k: summary[k] for k in ("frames", "written", "skipped_existing") if k in summary}
     if summary.get("random_init"):
-        brief["weights"] = summary["weights"]
+        brief["weights"] = summary["settings"]["weights"]
     print(f"{out}: {json.dumps(brief)}")
     if summary.get("notice"):
         print(f"note: {summary['notice']}")

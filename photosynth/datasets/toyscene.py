@@ -9,6 +9,7 @@ order. Styles (synthetic vs "real", weather) are applied afterwards by :mod:`pho
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -178,6 +179,10 @@ MODELS: dict[str, tuple[Part, ...]] = {
 }
 
 
+#: Kinds drawn as a single flat face (no side).
+FLAT_KINDS = frozenset({"person", "traffic light", "traffic sign"})
+
+
 @dataclass
 class Thing:
     """One object placed in the world for one frame (rear face centre at ``(x, elevation, z)``)."""
@@ -276,50 +281,60 @@ def _model_arrays(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 
 def _colour(thing: Thing, role: str) -> tuple[int, int, int]:
-    """The colour of one part (never pure black: rasterize uses non-zero pixels as the silhouette)."""
-    return tuple(max(1, c) for c in _role_colour(thing, role))  # type: ignore[return-value]
-
-
-def _role_colour(thing: Thing, role: str) -> tuple[int, int, int]:
-    r, g, b = thing.rgb
+    """The colour of one part, never pure black (rasterize uses non-zero pixels as the silhouette;
+    object colours are at least 1 per channel)."""
     if role == "side":
-        return int(r * 0.72), int(g * 0.72), int(b * 0.72)
+        r, g, b = thing.rgb
+        return max(1, int(r * 0.72)), max(1, int(g * 0.72)), max(1, int(b * 0.72))
     if role == "light":
         return (250, 245, 215) if thing.oncoming else (200, 20, 25)
     if role.startswith("lamp_"):
         lit = role[-1] == thing.attrs.get("light", "g")[0]
-        on = {"r": (240, 40, 30), "y": (245, 200, 30), "g": (40, 230, 90)}[role[-1]]
-        return on if lit else (45, 45, 45)
+        return _LAMPS[role[-1]] if lit else (45, 45, 45)
     if role == "window" and thing.kind == "traffic sign":
         return 250, 250, 250
-    fixed = {"window": (60, 75, 95), "wheel": (22, 22, 24), "trim": (40, 40, 44), "skin": (225, 185, 150)}
-    return fixed.get(role, thing.rgb)
+    return _FIXED.get(role, thing.rgb)
 
 
-def _polygons(thing: Thing, camera: Camera) -> list[tuple[np.ndarray, tuple[int, int, int]]] | None:
-    """Projected part polygons (fixed-point pixel coordinates) or ``None`` when too close to the camera.
+_LAMPS = {"r": (240, 40, 30), "y": (245, 200, 30), "g": (40, 230, 90)}
+_FIXED = {"window": (60, 75, 95), "wheel": (22, 22, 24), "trim": (40, 40, 44), "skin": (225, 185, 150)}
 
-    The side face shown is the one facing the camera (none when the camera is between the two sides).
+
+def _polygons(things: Sequence[Thing], camera: Camera) -> list[list[tuple[np.ndarray, tuple[int, int, int]]] | None]:
+    """Projected part polygons (fixed-point pixels) of every thing, ``None`` for one too close to the camera.
+
+    The side face shown is the one facing the camera (none when the camera is between the two sides). All
+    things are projected in one call.
     """
-    w, h, length = thing.dims
-    a, v, side, offsets, roles = _model_arrays(thing.kind)
-    eye = camera.baseline
-    side_x = thing.x - w / 2 if eye < thing.x - w / 2 else (thing.x + w / 2 if eye > thing.x + w / 2 else None)
-    flat = thing.kind in ("person", "traffic light", "traffic sign")
-    pts = np.empty((len(a), 3))
-    pts[:, 0] = np.where(side, side_x if side_x is not None else 0.0, thing.x - w / 2 + a * w)
-    pts[:, 1] = thing.elevation + h * (1.0 - v)
-    pts[:, 2] = np.where(side, thing.z + a * length, thing.z)
-    uv, depth = camera.project(pts)
-    if depth.min() < 1.0:
-        return None
-    fixed = np.round(uv * _ONE).astype(np.int32)
-    polys = []
-    for i, role in enumerate(roles):
-        if side[offsets[i]] and (side_x is None or flat):
-            continue
-        polys.append((fixed[offsets[i]:offsets[i + 1]], _colour(thing, role)))
-    return polys
+    chunks, layout = [], []
+    for thing in things:
+        w, h, length = thing.dims
+        a, v, side, offsets, roles = _model_arrays(thing.kind)
+        eye = camera.baseline
+        left, right = thing.x - w / 2, thing.x + w / 2
+        side_x = left if eye < left else (right if eye > right else None)
+        pts = np.empty((len(a), 3))
+        pts[:, 0] = np.where(side, side_x if side_x is not None else 0.0, left + a * w)
+        pts[:, 1] = thing.elevation + h * (1.0 - v)
+        pts[:, 2] = np.where(side, thing.z + a * length, thing.z)
+        chunks.append(pts)
+        layout.append((side_x is not None and thing.kind not in FLAT_KINDS, side, offsets, roles))
+    if not chunks:
+        return []
+    uv, depth = camera.project(np.concatenate(chunks))
+    fixed = np.round(np.clip(uv, -1e6, 1e6) * _ONE).astype(np.int32)
+    out: list[list[tuple[np.ndarray, tuple[int, int, int]]] | None] = []
+    start = 0
+    for thing, pts, (show_side, side, offsets, roles) in zip(things, chunks, layout):
+        stop = start + len(pts)
+        if depth[start:stop].min() < 1.0:
+            out.append(None)
+        else:
+            mine = fixed[start:stop]
+            out.append([(mine[offsets[i]:offsets[i + 1]], _colour(thing, role)) for i, role in enumerate(roles)
+                        if show_side or not side[offsets[i]]])  # fmt: skip
+        start = stop
+    return out
 
 
 def _clip_near(cam: np.ndarray, near: float = 0.5) -> np.ndarray:
@@ -429,12 +444,13 @@ def _sky(width: int, rows: int) -> np.ndarray:
 
 
 def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
-              facades: list[Facade] | None = None, background: bool = True) -> Raster:
+              facades: list[Facade] | None = None, background: bool = True, paint: bool = True) -> Raster:
     """Paint the background, then ``things`` far-to-near; returns the image, owner mask and views.
 
     Each thing's silhouette is drawn in its own patch first, so its full pixel count (for truncation) is
     known; pasting far-to-near makes ``visible_pixels`` exact for every view. Things wholly outside the
-    image or behind the camera get no view. ``background=False`` skips the street (labels-only use).
+    image or behind the camera get no view. ``background=False`` skips the street and ``paint=False`` the
+    colours (labels-only use: the owner mask and views are the same).
     """
     height, width = camera.height, camera.width
     rgb = np.empty((height, width, 3), np.uint8)
@@ -444,37 +460,41 @@ def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,
         paint_background(camera, travelled, facades or [], rgb, owner, depth)
     else:
         rgb[:], owner[:], depth[:] = 0, SKY, SKY_DEPTH
-    centres = np.array([[t.x, 0.0, t.z] for t in things]).reshape(-1, 3)
-    zc = camera.to_camera(centres)[:, 2] if things else np.zeros(0)
+    centres = camera.to_camera(np.array([[t.x, 0.0, t.z] for t in things]).reshape(-1, 3))
+    xc, zc = centres[:, 0], centres[:, 2]
+    reach = np.array([t.dims[0] + t.dims[2] for t in things]).reshape(-1)
+    in_view = (zc > 0.5) & (np.abs(xc) - reach < (zc + reach) * (camera.width / 2 + 2) / camera.f)
     views: list[View] = []
-    for i in np.argsort(-zc, kind="stable"):
+    order = [int(i) for i in np.argsort(-zc, kind="stable") if in_view[i]]
+    for i, polys in zip(order, _polygons([things[i] for i in order], camera)):
         thing = things[i]
-        polys = _polygons(thing, camera)
         if not polys:
             continue
         pts = np.concatenate([p for p, _ in polys]) >> _SHIFT
-        x0, y0 = pts.min(axis=0) - 1
-        x1, y1 = pts.max(axis=0) + 2
+        x0, y0 = (pts.min(axis=0) - 1).tolist()
+        x1, y1 = (pts.max(axis=0) + 2).tolist()
         if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height or (x1 - x0) * (y1 - y0) > 16 * width * height:
             continue
         offset = np.array([x0, y0], np.int32) << _SHIFT
-        patch = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
-        for poly, colour in polys:  # part colours are never (0, 0, 0), so the patch is its own mask
-            cv2.fillConvexPoly(patch, poly - offset, colour, cv2.LINE_8, _SHIFT)
-        mask = patch.any(axis=2)
-        full = int(np.count_nonzero(mask))
+        patch = np.zeros((y1 - y0, x1 - x0, 3 if paint else 1), np.uint8)
+        for poly, colour in polys:
+            cv2.fillConvexPoly(patch, poly - offset, colour if paint else 1, cv2.LINE_8, _SHIFT)
+        # part colours are >= 1 per channel, so the grey patch is non-zero exactly on the silhouette
+        mask = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY) if paint else patch[:, :, 0]
+        full = cv2.countNonZero(mask)
         cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
         sub = mask[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-        inside = int(np.count_nonzero(sub))
+        inside = cv2.countNonZero(sub) if sub.size else 0
         if full == 0 or inside == 0:
             continue
-        cols = np.flatnonzero(sub.any(axis=0))
-        rows = np.flatnonzero(sub.any(axis=1))
+        bx, by, bw, bh = cv2.boundingRect(sub)
         code = FIRST_OWNER + len(views)
-        owner[cy0:cy1, cx0:cx1][sub] = code
-        rgb[cy0:cy1, cx0:cx1][sub] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0][sub]
-        views.append(View(thing, code, cx0 + int(cols[0]), cy0 + int(rows[0]), cx0 + int(cols[-1]),
-                          cy0 + int(rows[-1]), full, inside, depth=float(zc[i])))
+        sel = sub > 0
+        owner[cy0:cy1, cx0:cx1][sel] = code
+        if paint:
+            rgb[cy0:cy1, cx0:cx1][sel] = patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0][sel]
+        views.append(View(thing, code, cx0 + bx, cy0 + by, cx0 + bx + bw - 1, cy0 + by + bh - 1, full, inside,
+                          depth=float(zc[i])))
     if views:
         counts = np.bincount(owner.ravel(), minlength=FIRST_OWNER + len(views))
         for view in views:

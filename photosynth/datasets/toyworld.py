@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from photosynth.datasets.toyscene import Camera, Facade, Raster, Thing, View, rasterize
 from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
@@ -87,17 +87,21 @@ class Track:
 
 
 def _pick(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
+    """One key of ``weights``, drawn proportionally to its weight."""
     keys = list(weights)
-    p = np.array([weights[k] for k in keys], dtype=float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
+    cumulative = np.cumsum([weights[k] for k in keys])
+    return keys[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(keys) - 1)]
 
 
 def _vehicle(rng: np.random.Generator, kinds: Mapping[str, float]) -> tuple[str, str, str, tuple[int, int, int]]:
-    kind = _pick(rng, kinds)
-    colour = str(rng.choice(list(_PALETTES[kind])))
-    jitter = rng.integers(-12, 13, 3)
-    rgb = tuple(int(np.clip(c + j, 0, 255)) for c, j in zip(_PALETTES[kind][colour], jitter))
-    return kind, str(rng.choice(_MODELS.get(kind, (kind,)))), colour, rgb  # type: ignore[return-value]
+    """Kind, model, colour name and jittered RGB (channels 1..255) of a new object."""
+    kind = _pick(rng, kinds) if len(kinds) > 1 else next(iter(kinds))
+    palette = _PALETTES[kind]
+    colour = list(palette)[int(rng.integers(len(palette)))]
+    jitter = rng.integers(-12, 13, 3).tolist()
+    rgb = tuple(min(255, max(1, c + j)) for c, j in zip(palette[colour], jitter))
+    models = _MODELS.get(kind, (kind,))
+    return kind, models[int(rng.integers(len(models)))], colour, rgb  # type: ignore[return-value]
 
 
 def street_tracks(rng: np.random.Generator, frames: int) -> list[Track]:
@@ -158,7 +162,9 @@ class Street:
 
     def raster(self, camera: Camera, frame: int) -> Raster:
         things = [t.at(frame) for t in self.tracks]
-        return rasterize(camera, [t for t in things if 1.0 < t.z < 70.0], EGO_SPEED * frame, self.facades)
+        # vehicles of the ego lane keep their distance (they would otherwise drive through the ego car)
+        shown = [t for t in things if 1.0 < t.z < 70.0 and not (abs(t.x) < 2.0 and t.z < 6.0)]
+        return rasterize(camera, shown, EGO_SPEED * frame, self.facades)
 
 
 # --- label formats ----------------------------------------------------------------------------------------
@@ -167,7 +173,9 @@ _DONTCARE_TAIL = "-1 -1 -1 -1000 -1000 -1000 -10"
 
 
 def _dontcare(view: View, min_height: float) -> bool:
-    return view.bottom - view.top + 1 < min_height or view.occupancy < 0.1
+    """KITTI labels tiny, slivered or hidden vehicles as DontCare regions."""
+    return (view.bottom - view.top + 1 < min_height or view.right - view.left + 1 < min_height / 2
+            or view.occupancy < 0.1)
 
 
 def _kitti_3d(view: View) -> tuple[float, ...]:
@@ -178,6 +186,11 @@ def _kitti_3d(view: View) -> tuple[float, ...]:
     ry = np.pi / 2 if t.oncoming else -np.pi / 2
     alpha = float((ry - np.arctan2(t.x, z) + np.pi) % (2 * np.pi) - np.pi)
     return alpha, h, w, length, t.x, 1.65, z, ry
+
+
+def _labelled(view: View) -> bool:
+    """KITTI annotators skip slivers: a view gets a label row (maybe DontCare) when it is at least 2×2 px."""
+    return view.right > view.left and view.bottom > view.top
 
 
 def kitti_line(view: View, min_height: float, tracking_frame: int | None = None) -> str:
@@ -208,14 +221,15 @@ _DET20_CATEGORY = {"person": "pedestrian"}
 
 
 def bdd_things(rng: np.random.Generator) -> tuple[list[Thing], str]:
-    """Objects of one BDD-like frame (~18 boxes on average, like BDD100K) and its scene attribute."""
+    """Objects of one BDD-like frame and its scene attribute: ~18 visible boxes on average, like BDD100K
+    (mostly cars, parked in mutually occluding rows, plus traffic lights and signs, people, trucks, buses)."""
     scene = _pick(rng, _BDD_SCENES)
     if rng.random() < 0.02:
         return [], scene
     things: list[Thing] = []
 
     def add(kind: str, x: float, z: float, **kw: Any) -> None:
-        rgb = _vehicle(rng, {kind: 1.0})[3] if kind in _PALETTES else (0, 0, 0)
+        rgb = _vehicle(rng, {kind: 1.0})[3] if kind in _PALETTES else (128, 128, 128)
         things.append(Thing(kind, x, z, rgb, **kw))
 
     parked = scene in ("city street", "residential", "parking lot")
@@ -235,10 +249,10 @@ def bdd_things(rng: np.random.Generator) -> tuple[list[Thing], str]:
             add(kind, float(rng.choice([-3.5, 0.0, 3.5])), rng.uniform(8.0, 45.0))
     for _ in range(int(rng.poisson(1.3))):
         add("person", float(rng.choice([-1, 1])) * rng.uniform(9.0, 11.0), rng.uniform(5.0, 35.0))
-    for _ in range(int(rng.poisson(2.7))):
+    for _ in range(int(rng.poisson(3.2))):
         add("traffic light", rng.uniform(-6.0, 6.0), rng.uniform(15.0, 60.0), elevation=4.8,
             attrs={"light": str(rng.choice(["r", "y", "g"], p=[0.45, 0.1, 0.45]))})
-    for _ in range(int(rng.poisson(3.5))):
+    for _ in range(int(rng.poisson(4.2))):
         add("traffic sign", float(rng.choice([-1, 1])) * rng.uniform(9.0, 10.5), rng.uniform(6.0, 55.0),
             elevation=rng.uniform(2.0, 3.2))
     return things, scene
@@ -331,7 +345,7 @@ def bdd_labels(n_frames: int, seed: int, layout: str = "2018", *, raster_scale: 
     ids = iter(range(10**12))
     for index, (weather, timeofday) in enumerate(conditions):
         things, scene = bdd_things(rng)
-        raster = rasterize(camera, things, background=False)
+        raster = rasterize(camera, things, background=False, paint=False)
         attrs = {"weather": weather, "scene": scene, "timeofday": timeofday}
         yield bdd_record(f"{_bdd_name(rng, index)}.jpg", attrs, raster, layout, ids, BDD_SIZE[0] / width,
                          empty="null" if index % 2 else "missing")  # fmt: skip
@@ -400,7 +414,7 @@ class _Writer:
                     raster = rasters.get(0.0) or street.raster(Camera.kitti(*size), frame)
                     self.image(kroot / "image_02" / sequence / f"{frame:06d}.png", real(raster, "clear", "daytime", rng))
                     kitti_rows += [kitti_line(v, self.min_height, frame) for v in
-                                   sorted(raster.views, key=lambda v: v.thing.track_id)]
+                                   sorted(raster.views, key=lambda v: v.thing.track_id) if _labelled(v)]
         header = " ".join(("frame cameraID trackID left right top bottom number_pixels truncation_ratio "
                            "occupancy_ratio isMoving").split())  # fmt: skip
         for variation in variations:
@@ -417,10 +431,10 @@ class _Writer:
         for index in range(n):
             rng = np.random.default_rng([self.seed, 3, index])
             street = Street.generate(self.seed, 1000 + index, 1)
-            size = KITTI_OBJECT_SIZES[(index // 4) % 3 + 1] if index % 4 == 3 else KITTI_OBJECT_SIZES[0]
+            size = KITTI_OBJECT_SIZES[3 - (index // 4) % 3] if index % 4 == 3 else KITTI_OBJECT_SIZES[0]
             raster = street.raster(Camera.kitti(*_scaled(size, self.scale)), int(rng.integers(0, 300)))
             self.image(kroot / "image_2" / f"{index:06d}.png", real(raster, "clear", "daytime", rng))
-            lines = [kitti_line(v, self.min_height) for v in raster.views]
+            lines = [kitti_line(v, self.min_height) for v in raster.views if _labelled(v)]
             _write_text(kroot / "label_2" / f"{index:06d}.txt", "".join(line + "\n" for line in lines))
             self.count("kitti_object_boxes", len(lines))
         self.count("kitti_object_frames", n)
@@ -492,15 +506,15 @@ def make_toyworld(
         if manifest.get("params") == params:
             return manifest["result"] | {"skipped": True}
     total = len(names) * frames * (2 * len(variations) + 1) + kitti_object + bdd_train + bdd_val
-    start = time.perf_counter()
-    with tqdm(total=total, desc="toy world", unit="img", disable=not progress) as bar:
+    start, cpu = time.perf_counter(), time.process_time()
+    with tqdm(total=total, desc="toy world", unit="img", disable=not progress, mininterval=2.0) as bar:
         writer = _Writer(root, seed, scale, bar)
         for name in names:
             writer.street(name, list(SCENES).index(name), frames, variations)
         writer.kitti_object(kitti_object)
         writer.bdd("train", bdd_train, bdd_weather, bdd_timeofday, bdd_style_min)
         writer.bdd("val", bdd_val, bdd_weather, bdd_timeofday, bdd_style_min)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     result = {
         "root": str(root),
         "kitti_tracking": str(root / "kitti_tracking"),
@@ -509,7 +523,9 @@ def make_toyworld(
         "bdd100k": str(root / "bdd100k"),
         "counts": writer.counts,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
         "images_per_second": round(writer.counts.get("images", 0) / max(seconds, 1e-9), 1),
+        "images_per_cpu_second": round(writer.counts.get("images", 0) / max(cpu, 1e-9), 1),
     }
     _write_text(manifest_path, json.dumps({"params": params, "result": result}, indent=2))
     return result | {"skipped": False}

@@ -79,14 +79,25 @@ class GroundTruth:
             raise CocoFormatError(f"{source}: every image and category needs an integer 'id' ({exc})") from exc
         category_ids = np.array([c for c, _ in cats], dtype=np.int64)
         anns = coco["annotations"]
+        fast = _fast_arrays(anns, image_ids, category_ids, None)
+        if fast is not None:
+            img, cat, boxes = fast
+            try:
+                area = np.array([a.get("area", b[2] * b[3]) for a, b in zip(anns, boxes)], dtype=np.float64)
+                crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns], dtype=bool)
+            except (TypeError, ValueError) as exc:
+                raise CocoFormatError(f"{source}: 'area' must be a number in every annotation ({exc})") from exc
+            return cls(image_ids, category_ids, tuple(n for _, n in cats), img, cat, boxes, area, crowd, source)
         img, cat, boxes, area, crowd = (np.empty(len(anns), np.int64), np.empty(len(anns), np.int64),
                                         np.empty((len(anns), 4)), np.empty(len(anns)), np.zeros(len(anns), bool))
         for i, ann in enumerate(anns):
             where = f"{source}: annotation #{i}"
+            if not isinstance(ann, Mapping):
+                raise CocoFormatError(f"{where}: expected an object, got {type(ann).__name__}")
             img[i] = _lookup(image_ids, ann, "image_id", where)
             cat[i] = _lookup(category_ids, ann, "category_id", where)
             boxes[i] = _bbox(ann, where)
-            area[i] = float(ann.get("area", boxes[i, 2] * boxes[i, 3]))
+            area[i] = _number({"area": ann.get("area", boxes[i, 2] * boxes[i, 3])}, "area", where)
             crowd[i] = bool(ann.get("iscrowd", 0))
         return cls(image_ids, category_ids, tuple(n for _, n in cats), img, cat, boxes, area, crowd, source)
 
@@ -109,7 +120,10 @@ class Detections:
     def from_coco(cls, results: Sequence[Mapping[str, Any]] | str | Path, gt: GroundTruth) -> "Detections":
         """Read a COCO results list or json file; unknown image or category ids are an error."""
         results, source = _load_json(results, "predictions", list)
-        n = len(results)
+        fast = _fast_arrays(results, gt.image_ids, gt.category_ids, "score")
+        if fast is not None:
+            return cls(*fast, source)
+        n = len(results)  # slow path: find the offending entry and say what is wrong with it
         img, cat, boxes, score = np.empty(n, np.int64), np.empty(n, np.int64), np.empty((n, 4)), np.empty(n)
         for i, det in enumerate(results):
             where = f"{source}: prediction #{i}"
@@ -120,6 +134,31 @@ class Detections:
             boxes[i] = _bbox(det, where)
             score[i] = _number(det, "score", where)
         return cls(img, cat, boxes, score, source)
+
+
+def _fast_arrays(entries: list, image_ids: np.ndarray, category_ids: np.ndarray,
+                 score: str | None) -> tuple[np.ndarray, ...] | None:
+    """``(image index, category index, boxes[, scores])`` of well-formed entries in one vectorized pass;
+    ``None`` when anything looks wrong (the caller's slow path then names the entry)."""
+    if not entries:
+        return None
+    try:
+        img_ids = np.array([d["image_id"] for d in entries], dtype=np.int64)
+        cat_ids = np.array([d["category_id"] for d in entries], dtype=np.int64)
+        boxes = np.array([d["bbox"] for d in entries], dtype=np.float64).reshape(len(entries), 4)
+        values = [np.array([d[score] for d in entries], dtype=np.float64)] if score else []
+        exact = all(type(d["image_id"]) is int and type(d["category_id"]) is int for d in entries)
+    except (TypeError, KeyError, ValueError, OverflowError):
+        return None
+    if not (exact and len(image_ids) and len(category_ids)) or not all(np.isfinite(v).all() for v in values):
+        return None
+    img = np.searchsorted(image_ids, img_ids).clip(max=len(image_ids) - 1)
+    cat = np.searchsorted(category_ids, cat_ids).clip(max=len(category_ids) - 1)
+    if (image_ids[img] != img_ids).any() or (category_ids[cat] != cat_ids).any():
+        return None
+    if not np.isfinite(boxes).all() or (boxes[:, 2:] < 0).any():
+        return None
+    return (img, cat, boxes, *values)
 
 
 def _load_json(obj: Any, what: str, kind: type) -> tuple[Any, str]:

@@ -38,6 +38,12 @@ PUBLISHED: dict[str, dict[str, float]] = {
 }
 
 
+def provenance(workspace: Workspace, profile: str, seed: int) -> str:
+    """Caption suffix for every result: data source (toy world when the workspace rendered one), seed, profile."""
+    source = "toy world" if (workspace.root / "data" / "manifest.json").is_file() else "real data"
+    return f"{source}, seed {seed}, profile {profile}"
+
+
 @dataclass(frozen=True)
 class EvalSet:
     """One evaluation set: a YOLO dataset with its COCO ground truth."""
@@ -167,11 +173,12 @@ def side_by_side(metrics: pd.DataFrame, caption: str) -> pd.DataFrame:
     """Our legacy-metric bucket means beside the published ones (rows: mix; columns: source, bucket)."""
     ours = study_means(metrics[metrics["group"] == "bucket"]).assign(source=f"ours ({caption})")
     both = pd.concat([published_table(), ours[["mix", "split", "ap50_legacy", "source"]]], ignore_index=True)
-    splits = list(dict.fromkeys(both["split"]))
+    splits = sorted(dict.fromkeys(both["split"]), key=bucket_key)
     wide = both.pivot_table(index="mix", columns=["source", "split"], values="ap50_legacy", sort=False)
     sources = list(dict.fromkeys(both["source"]))
     columns = [(src, sp) for src in sources for sp in splits if (src, sp) in wide.columns]
-    return wide.reindex(columns=pd.MultiIndex.from_tuples(columns))
+    mixes = list(dict.fromkeys([*ours["mix"], *PUBLISHED]))
+    return wide.reindex(index=mixes, columns=pd.MultiIndex.from_tuples(columns))
 
 
 def hardest_bucket(metrics: pd.DataFrame, mix: str, metric: str = "ap50_standard") -> str:
@@ -277,9 +284,10 @@ def bootstrap_study(
     seed: int = 0,
     level: float = 0.95,
     classes: Sequence[str] = STUDY_CLASSES,
+    groups: Sequence[str] = ("bucket",),
     progress: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Bootstrap over images of the study mean (``classes``), for both metrics on every set.
+    """Bootstrap over images of the study mean (``classes``), for both metrics on every set of ``groups``.
 
     Returns ``(intervals, differences)``: each mix's mAP with its interval, and the paired interval of
     ``mix − baseline`` with the share of resamples where it is > 0. Writes both to ``results/``.
@@ -290,7 +298,7 @@ def bootstrap_study(
 
     if baseline not in mixes:
         raise ValueError(f"baseline mix {baseline!r} is not among the mixes {list(mixes)}")
-    sets = list(sets) if sets is not None else eval_sets(workspace)
+    sets = list(sets) if sets is not None else eval_sets(workspace, groups)
     singles, pairs = [], []
     jobs = [(s, m) for s in sets for m in METRICS]
     for s, metric in tqdm(jobs, desc="bootstrap", unit="set", disable=not progress):
@@ -306,7 +314,10 @@ def bootstrap_study(
             pairs.append({"mix": mix, "baseline": baseline, **where, "diff": pb.observed_diff, "lo": pb.low,
                           "hi": pb.high, "share_positive": pb.share_positive})
     meta = {"classes": "+".join(classes), "n_resamples": n_resamples, "seed": seed, "level": level}
-    intervals, diffs = pd.DataFrame(singles).assign(**meta), pd.DataFrame(pairs).assign(**meta)
+    where_cols = ["group", "split", "metric"]
+    intervals = pd.DataFrame(singles, columns=["mix", *where_cols, "map", "lo", "hi"]).assign(**meta)
+    diffs = pd.DataFrame(pairs, columns=["mix", "baseline", *where_cols, "diff", "lo", "hi", "share_positive"])
+    diffs = diffs.assign(**meta)
     results = workspace.stage("results")
     for frame, name in ((intervals, "intervals.csv"), (diffs, "bootstrap.csv")):
         tmp = results / f".{name}.tmp"

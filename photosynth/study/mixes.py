@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
@@ -58,6 +58,8 @@ SPLITS: tuple[str, ...] = ("train", "val", "test")
 FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 MANIFEST = "manifest.json"
 COMPOSITION = "composition.csv"
+#: Marks a folder as a mix, which a rebuild may clear.
+MARKER = ".photosynth-mix"
 #: Bumped when the on-disk layout of a mix changes (invalidates old manifests).
 FORMAT = 1
 #: How many missing files an error message names.
@@ -263,6 +265,16 @@ def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0
     ]  # fmt: skip
 
 
+def samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, caption: str = "", columns: int = 4):
+    """Sample frames of every source of a mix with their ground-truth boxes (a matplotlib ``Figure``)."""
+    from photosynth import figures
+
+    fig = figures.detection_examples(sample_examples(result.items, per_source, seed), caption, columns=columns)
+    title = f"Mix {result.mix}: sample frames per source, ground-truth boxes in green"
+    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
+    return fig
+
+
 def build_workspace_mixes(
     workspace_root: str | Path,
     names: Sequence[str] = MIXES,
@@ -391,14 +403,20 @@ def read_manifest(out: str | Path) -> dict[str, Any] | None:
 
 
 def _clear(out: Path) -> None:
-    """Remove what a previous build wrote (manifest first, so a killed rewrite is never taken as finished)."""
+    """Remove what a previous build wrote (manifest first, so a killed rewrite is never taken as finished).
+
+    A non-empty folder without the mix marker is refused, so a wrong ``out`` never loses another dataset.
+    """
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ValueError(f"{out}: not empty and not a training mix (no {MARKER}); choose another output folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by photosynth.study.mixes\n")
     (out / MANIFEST).unlink(missing_ok=True)
     for name in ("data.yaml", COMPOSITION):
         (out / name).unlink(missing_ok=True)
     for name in ("images", "labels"):
         if (out / name).is_dir():
             shutil.rmtree(out / name)
-    out.mkdir(parents=True, exist_ok=True)
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -437,5 +455,6 @@ def _missing_message(mix: str, missing: Mapping[str, list[str]]) -> str:
         shown = "; ".join(paths[:SHOW_MISSING]) + (f"; … ({len(paths) - SHOW_MISSING} more)" if len(paths) > SHOW_MISSING else "")
         parts.append(f"  {kind}: {len(paths)} missing, e.g. {shown}")
     if any(kind.startswith("translated") for kind in missing):
-        parts.append(f"  translate them first (photosynth.study.mixes.translation_sources lists the clone frames each weather needs)")
+        parts.append("  (translated frames may have any of the suffixes .jpg/.jpeg/.png; translate the missing ones first: "
+                     "photosynth.study.mixes.translation_sources lists the clone frames each weather needs)")
     return "\n".join(parts)

@@ -39,21 +39,44 @@ def frame_seed(seed: int, key: str) -> int:
     return zlib.crc32(f"{int(seed)}:{key}".encode()) & 0x7FFFFFFF
 
 
+def frame_key(src: str | Path, src_root: str | Path) -> str:
+    """The frame's path relative to the input root (POSIX), e.g. ``Scene01/clone/frames/rgb/Camera_0/rgb_00004.jpg``."""
+    try:
+        return Path(src).resolve().relative_to(Path(src_root).resolve()).as_posix()
+    except ValueError as exc:
+        raise ValueError(f"{src} is not inside the input root {Path(src_root).resolve()}") from exc
+
+
 def plan(
     sources: Sequence[str | Path],
     src_root: str | Path,
     out_root: str | Path,
     shard: str | None = None,
     suffix: str | None = None,
+    settings: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> tuple[list[Job], list[Job]]:
-    """``(all jobs of this shard, the ones whose output is still missing)``, outputs mirrored under ``out_root``."""
-    src_root = Path(src_root).resolve()
+    """``(all jobs of this shard, the ones to do)``, outputs mirrored under ``out_root``.
+
+    Finished outputs are kept (resume) when this shard's manifest was written with the same ``settings``;
+    other settings raise ``ValueError`` (stale outputs would be mixed with new ones) unless ``overwrite``,
+    which redoes every frame.
+    """
     jobs = []
     for src in imageio.shard(sorted(Path(s) for s in sources), shard):
-        dst = imageio.mirrored_path(src, src_root, out_root, suffix)
-        jobs.append(Job(src=Path(src), key=Path(src).resolve().relative_to(src_root).as_posix(), dst=dst))
-    todo = [job for job in jobs if not job.dst.is_file()]
-    return jobs, todo
+        jobs.append(Job(src=Path(src), key=frame_key(src, src_root), dst=imageio.mirrored_path(src, src_root, out_root,
+                                                                                                 suffix)))
+    if overwrite:
+        return jobs, jobs
+    previous = manifest_path(out_root, shard)
+    if settings is not None and previous.is_file():
+        before = json.loads(previous.read_text()).get("settings")
+        if before is not None and before != json.loads(json.dumps(settings, default=str)):
+            raise ValueError(
+                f"{out_root} holds outputs made with other settings ({previous}); use another output folder, "
+                "delete it, or overwrite"
+            )
+    return jobs, [job for job in jobs if not job.dst.is_file()]
 
 
 def batches(jobs: Sequence[Job], size: int) -> Iterator[list[Job]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -549,35 +550,42 @@ def stylize_dataset(
     shard: str | None = None,
     progress: bool = True,
     transfer: StyleTransfer | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Stylize ``sources`` into ``out_root`` (paths mirrored from ``src_root``, original sizes, atomic, resumable).
 
     Each frame's style image is a seeded draw from ``styles``. Writes ``manifest.json`` (settings, weights
     label — random init says so — counts) and ``losses.csv`` (one row per loss evaluation) beside the images.
-    Returns the manifest's payload.
+    Outputs made with other settings raise ``ValueError`` unless ``overwrite`` (see
+    :func:`photosynth.translate.frameset.plan`); ``transfer`` reuses a built model (its config and weights
+    then apply). Returns the manifest's payload.
     """
     styles = [Path(s) for s in styles]
     if not styles:
         raise ValueError("no style images given")
-    jobs, todo = frameset.plan(sources, src_root, out_root, shard)
     transfer = transfer or StyleTransfer(config, weights, seed)
-    payload: dict[str, Any] = {
+    settings = {
         "method": "nst",
         "weights": transfer.weights.label,
-        "random_init": transfer.weights.random_init,
-        "notice": RANDOM_INIT_NOTICE if transfer.weights.random_init else "",
-        "backend": transfer.backend,
         "config": asdict(transfer.config),
         "seed": seed,
         "src_root": str(Path(src_root).resolve()),
-        "styles": len(styles),
+        "styles": {"count": len(styles), "sha1": hashlib.sha1("\n".join(sorted(map(str, styles))).encode()).hexdigest()},
+    }
+    jobs, todo = frameset.plan(sources, src_root, out_root, shard, settings=settings, overwrite=overwrite)
+    payload: dict[str, Any] = {
+        "settings": settings,
+        "backend": transfer.backend,
+        "random_init": transfer.weights.random_init,
+        "notice": RANDOM_INIT_NOTICE if transfer.weights.random_init else "",
         "frames": len(jobs),
         "skipped_existing": len(jobs) - len(todo),
         "status": "running",
     }
     frameset.write_manifest(out_root, shard, payload)
-    log = _LossLog(Path(out_root) / ("losses.csv" if shard in (None, "0/1") else
-                                     f"losses.shard-{shard.replace('/', '-of-')}.csv"))
+    index, count = imageio.parse_shard(shard)
+    log = _LossLog(Path(out_root) / ("losses.csv" if count == 1 else f"losses.shard-{index}-of-{count}.csv"),
+                   fresh=overwrite or len(todo) == len(jobs))
 
     def work(batch: list[frameset.Job]) -> None:
         result = transfer.stylize([j.src for j in batch], [choose_style(styles, seed, j.key) for j in batch])
@@ -596,9 +604,10 @@ class _LossLog:
 
     COLUMNS = ("batch_first_frame", "step", "iteration", "content", "style", "tv", "total")
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, fresh: bool = False):
         self.path = path
-        self.text = path.read_text() if path.is_file() else ",".join(self.COLUMNS) + "\n"
+        header = ",".join(self.COLUMNS) + "\n"
+        self.text = path.read_text() if path.is_file() and not fresh else header
 
     def add(self, key: str, history: list[dict[str, float]]) -> None:
         buf = io.StringIO()

@@ -105,20 +105,26 @@ def augment_dataset(
     seed: int = 0,
     shard: str | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Augment ``sources`` into ``out_root`` (mirrored paths, original size, atomic, resumable, shardable).
 
-    Writes ``manifest.json`` beside the images and returns its payload.
+    Writes ``manifest.json`` beside the images and returns its payload; outputs made with other settings
+    raise ``ValueError`` unless ``overwrite`` (:func:`photosynth.translate.frameset.plan`).
     """
     if weather not in PRESETS:
         raise ValueError(f"unknown weather preset {weather!r}; choose one of {', '.join(PRESETS)}")
-    jobs, todo = frameset.plan(sources, src_root, out_root, shard)
-    payload: dict[str, Any] = {
+    settings = {
         "method": "augment",
         "weather": weather,
         "preset": [type(t).__name__ for t in pipeline(weather, 64, 64, 0).transforms],
+        "albumentations": _albumentations().__version__,
         "seed": seed,
         "src_root": str(Path(src_root).resolve()),
+    }
+    jobs, todo = frameset.plan(sources, src_root, out_root, shard, settings=settings, overwrite=overwrite)
+    payload: dict[str, Any] = {
+        "settings": settings,
         "frames": len(jobs),
         "skipped_existing": len(jobs) - len(todo),
         "status": "running",

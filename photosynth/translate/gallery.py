@@ -1,0 +1,113 @@
+"""Figures of the translators for the book (notebook 03): image grids, NST loss curves, an animated GIF."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from photosynth import imageio
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+TERMS = ("total", "content", "style", "tv")
+
+
+def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title: str, caption: str = "") -> "Figure":
+    """One row per key of ``rows``; each row maps a column label to an image (array or file)."""
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("no images to show")
+    columns = list(dict.fromkeys(label for row in rows.values() for label in row))
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.6 * len(columns), 1.2 * len(rows) + 0.8),
+                             squeeze=False)
+    for r, (row_label, row) in enumerate(rows.items()):
+        for c, label in enumerate(columns):
+            ax = axes[r][c]
+            ax.set_xticks([]), ax.set_yticks([])
+            if label in row:
+                image = row[label]
+                ax.imshow(imageio.read_rgb(image) if isinstance(image, (str, Path)) else image)
+            else:
+                ax.axis("off")
+            if r == 0:
+                ax.set_title(label, fontsize=8)
+            if c == 0:
+                ax.set_ylabel(row_label, fontsize=8)
+    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
+    """NST loss terms per loss evaluation, one panel per weather (mean over batches, band = spread).
+
+    ``losses``: rows of ``losses.csv`` (:func:`photosynth.translate.nst.read_losses`) plus a ``weather`` column.
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    missing = {"weather", "step", *TERMS} - set(losses.columns)
+    if missing:
+        raise ValueError(f"loss table lacks the column(s) {sorted(missing)}")
+    tidy = losses.melt(id_vars=["weather", "step"], value_vars=list(TERMS), var_name="term", value_name="loss")
+    tidy = tidy[tidy["loss"] > 0]
+    weathers = list(dict.fromkeys(losses["weather"]))
+    fig, axes = plt.subplots(1, len(weathers), figsize=(3.8 * len(weathers), 3.0), squeeze=False)
+    for ax, name in zip(axes[0], weathers):
+        sns.lineplot(data=tidy[tidy["weather"] == name], x="step", y="loss", hue="term", hue_order=list(TERMS),
+                     errorbar=("pi", 100), ax=ax, legend=ax is axes[0][-1])
+        ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("loss evaluation")
+    if axes[0][-1].get_legend():
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
+    fig.suptitle(f"NST loss (weighted terms)\n({caption})" if caption else "NST loss (weighted terms)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_gif(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int = 400, scale: int = 1) -> Path:
+    """Write an animated GIF (looping) atomically; ``scale`` enlarges small frames (nearest neighbour)."""
+    if not frames:
+        raise ValueError("a GIF needs at least one frame")
+    path = Path(path)
+    images = [Image.fromarray(np.asarray(f)) for f in frames]
+    if scale != 1:
+        images = [im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST) for im in images]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gif", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def gif_html(path: str | Path, width: int | None = None, alt: str = "") -> str:
+    """An ``<img>`` tag with the GIF inlined (base64), so the book shows it without extra files."""
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    size = f' width="{width}"' if width else ""
+    return f'<img src="data:image/gif;base64,{data}" alt="{alt}"{size}>'
+
+
+def gif_frames(path: str | Path) -> list[np.ndarray]:
+    """The frames of a GIF as RGB arrays (for checks)."""
+    out = []
+    with Image.open(path) as im:
+        for index in range(getattr(im, "n_frames", 1)):
+            im.seek(index)
+            out.append(np.asarray(im.convert("RGB")))
+    return out
