@@ -80,7 +80,9 @@ def metric_bars(
         if lo and hi:
             err = np.vstack([part[value] - part[lo], part[hi] - part[value]])
             ax.errorbar(pos, part[value], yerr=np.clip(err, 0, None), fmt="none", ecolor="black", capsize=2, lw=1)
-    ax.set_xticks(np.arange(len(xs)), [str(v) for v in xs], rotation=20 if len(xs) > 4 else 0)
+    ax.set_xticks(np.arange(len(xs)), [str(v) for v in xs])
+    if len(xs) > 4:
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
     ax.set_ylabel(value)
     ax.legend(fontsize=8, bbox_to_anchor=(1, 1), loc="upper left")
     _title(fig, title, caption)

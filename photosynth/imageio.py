@@ -135,3 +135,18 @@ def find_output(out_root: str | Path, rel: str | Path) -> Path | None:
 def pending(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     """The ``(input, output)`` pairs whose output does not exist yet (resume skips the rest)."""
     return [(src, dst) for src, dst in pairs if not dst.is_file()]
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically (a temporary file in the same folder, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

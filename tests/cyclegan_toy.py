@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from photosynth.imageio import write_image
 from photosynth.translate.cyclegan.config import CycleGANConfig
@@ -23,8 +25,17 @@ def make_images(folder: Path, sizes: list[tuple[int, int]], seed: int = 0, suffi
 def tiny_config(**overrides) -> CycleGANConfig:
     """A model small enough to take a few training steps per second on one CPU core."""
     values = dict(
-        ngf=4, ndf=4, n_blocks=1, n_layers_d=2, preprocess="scale_width_and_crop", load_size=40, crop_size=24,
+        ngf=4, ndf=4, n_blocks=1, n_layers_d=2, preprocess="scale_width_and_crop", load_size=24, crop_size=16,
         steps=3, decay_steps=3, batch_size=2, pool_size=3, checkpoint_every=2, sample_every=2,
     )
     values.update(overrides)
     return CycleGANConfig(**values)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread():
+    """One torch thread: on the shared 2-core machine OpenMP spinning makes tiny models ~8x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

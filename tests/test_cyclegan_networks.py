@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from cyclegan_toy import single_thread  # noqa: F401 (autouse fixture)
 
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.networks import (

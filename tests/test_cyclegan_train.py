@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cyclegan_toy import make_images, tiny_config
+from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (autouse fixture)
 
 from photosynth.imageio import ImageError, image_size
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
@@ -15,12 +15,20 @@ from photosynth.translate.cyclegan.data import UnalignedDataset, UnalignedSample
 from photosynth.translate.cyclegan.train import CHECKPOINT, LOSSES, is_finished, train
 
 
-@pytest.fixture()
-def domains(tmp_path: Path) -> tuple[Path, Path]:
-    a, b = tmp_path / "A", tmp_path / "B"
-    make_images(a, [(61, 37), (50, 30), (61, 37), (44, 28), (61, 37)], seed=1)
-    make_images(b, [(64, 36), (64, 36), (48, 27)], seed=2)
+@pytest.fixture(scope="module")
+def domains(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("domains")
+    a, b = root / "A", root / "B"
+    make_images(a, [(41, 27), (34, 20), (41, 27), (30, 19), (41, 27)], seed=1)
+    make_images(b, [(43, 24), (43, 24), (32, 18)], seed=2)
     return a, b
+
+
+@pytest.fixture(scope="module")
+def finished(domains, tmp_path_factory: pytest.TempPathFactory):
+    """One uninterrupted run of the tiny config (6 steps, checkpoints every 2)."""
+    a, b = domains
+    return train(tiny_config(), a, b, tmp_path_factory.mktemp("full") / "run", progress=False)
 
 
 def loss_rows(path: Path) -> list[dict[str, str]]:
@@ -28,10 +36,10 @@ def loss_rows(path: Path) -> list[dict[str, str]]:
         return [{k: v for k, v in row.items() if k != "images_per_s"} for row in csv.DictReader(fh)]
 
 
-def test_resumed_run_matches_uninterrupted_run_step_for_step(domains, tmp_path: Path) -> None:
+def test_resumed_run_matches_uninterrupted_run_step_for_step(domains, finished, tmp_path: Path) -> None:
     a, b = domains
     cfg = tiny_config()
-    full = train(cfg, a, b, tmp_path / "full", progress=False)
+    full = finished
     assert full.finished and full.step == cfg.total_steps == 6
     part = train(cfg, a, b, tmp_path / "part", until_step=3, progress=False)  # "killed" after step 3
     assert part.step == 3 and not part.finished
@@ -52,38 +60,35 @@ def test_resumed_run_matches_uninterrupted_run_step_for_step(domains, tmp_path: 
 
 def test_log_rows_after_the_checkpoint_are_dropped_on_resume(domains, tmp_path: Path) -> None:
     a, b = domains
-    cfg = tiny_config(checkpoint_every=2, decay_steps=0, steps=4)
+    cfg = tiny_config(checkpoint_every=2, decay_steps=0, steps=3)
     out = tmp_path / "run"
     train(cfg, a, b, out, until_step=2, progress=False)
     with (out / LOSSES).open("a") as fh:  # rows a killed run wrote after its last checkpoint
         fh.write("3,0.0002,9,9,9,9,9,9,9,9,1\n")
     train(cfg, a, b, out, resume=True, progress=False)
-    assert [r["step"] for r in loss_rows(out / LOSSES)] == ["1", "2", "3", "4"]
+    assert [r["step"] for r in loss_rows(out / LOSSES)] == ["1", "2", "3"]
     assert "9.0" not in {r["D_A"] for r in loss_rows(out / LOSSES)}
 
 
-def test_checkpoint_is_weights_only_safe_and_complete(domains, tmp_path: Path) -> None:
-    a, b = domains
-    result = train(tiny_config(), a, b, tmp_path / "run", progress=False)
+def test_checkpoint_is_weights_only_safe_and_complete(finished) -> None:
+    result = finished
     state = torch.load(result.checkpoint, weights_only=True)
     assert {"config", "step", "models", "optimizers", "schedulers", "ranks", "world"} <= set(state)
     assert set(state["ranks"][0]) == {"pools", "rng"}
     assert set(state["ranks"][0]["rng"]) >= {"python", "numpy", "torch"}
     assert state["schedulers"]["G"]["last_epoch"] == 6
-    assert is_finished(tmp_path / "run")
-    assert not list((tmp_path / "run").glob(".*"))  # no temporaries left
-    samples = sorted((tmp_path / "run" / "samples").glob("*.png"))
+    assert is_finished(result.out_dir)
+    assert not list(result.out_dir.glob(".*"))  # no temporaries left
+    samples = sorted((result.out_dir / "samples").glob("*.png"))
     assert [p.name for p in samples] == ["step_0000002.png", "step_0000004.png", "step_0000006.png"]
-    assert image_size(samples[0]) == (3 * 24, 2 * 24)
+    assert image_size(samples[0]) == (3 * 16, 2 * 16)
 
 
-def test_finished_run_is_not_trained_again(domains, tmp_path: Path) -> None:
+def test_finished_run_is_not_trained_again(domains, finished) -> None:
     a, b = domains
-    cfg = tiny_config()
-    train(cfg, a, b, tmp_path / "run", progress=False)
-    before = (tmp_path / "run" / CHECKPOINT).stat().st_mtime_ns
-    assert train(cfg, a, b, tmp_path / "run", resume=True, progress=False).finished
-    assert (tmp_path / "run" / CHECKPOINT).stat().st_mtime_ns == before
+    before = (finished.out_dir / CHECKPOINT).stat().st_mtime_ns
+    assert train(tiny_config(), a, b, finished.out_dir, resume=True, progress=False).finished
+    assert (finished.out_dir / CHECKPOINT).stat().st_mtime_ns == before
 
 
 def test_existing_checkpoint_needs_resume_or_overwrite(domains, tmp_path: Path) -> None:
@@ -109,10 +114,11 @@ def test_empty_domain_and_unreadable_image_are_clear_errors(domains, tmp_path: P
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="domain B: .*no images found"):
         train(tiny_config(), a, tmp_path / "empty", tmp_path / "run", progress=False)
-    (b / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
-    cfg = tiny_config(steps=6, decay_steps=0, batch_size=4)
-    with pytest.raises(ImageError, match="broken.jpg"):
-        train(cfg, a, b, tmp_path / "run2", progress=False)
+    broken = tmp_path / "broken"
+    make_images(broken, [(40, 30)])
+    (broken / "zz_broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    with pytest.raises(ImageError, match="zz_broken.jpg"):
+        train(tiny_config(steps=4, decay_steps=0, batch_size=4), a, broken, tmp_path / "run2", progress=False)
 
 
 def test_sampler_is_a_pure_function_of_seed_and_position() -> None:
@@ -132,6 +138,7 @@ def test_dataset_crops_flips_and_scales_width(domains) -> None:
     ds = UnalignedDataset(sorted(a.iterdir()), sorted(b.iterdir()), cfg)
     item = ds[(0, 1, 123)]
     assert item["A"].shape == item["B"].shape == (3, 24, 24)
+    assert not torch.equal(ds[(0, 1, 124)]["A"], item["A"]) or not torch.equal(ds[(0, 1, 125)]["A"], item["A"])
     assert -1 <= item["A"].min() and item["A"].max() <= 1
     assert torch.equal(ds[(0, 1, 123)]["A"], item["A"])  # same seed, same crop
     crop_cfg = tiny_config(preprocess="crop", crop_size=40, load_size=40)

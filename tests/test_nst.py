@@ -14,7 +14,7 @@ from PIL import Image
 
 from photosynth import imageio
 from photosynth.runtime import VGG16_NOTOP
-from photosynth.translate import frameset, nst
+from photosynth.translate import frameset, nst, nst_dataset
 
 SIZE = (32, 16)  # working (width, height): the smallest that reaches block5 with a 1×2 map
 
@@ -126,6 +126,9 @@ def test_style_targets_are_cached_per_image(tmp_path: Path) -> None:
     st.stylize([smooth(12, 16, 32), smooth(13, 16, 32)], style)
     st.stylize([smooth(14, 16, 32)], style)
     assert st.cached_styles == 1
+    st.style_cache_size = 1  # least recently used targets are dropped beyond the cache size
+    st.stylize([smooth(14, 16, 32)], smooth(15, 16, 32))
+    assert st.cached_styles == 1
 
 
 def test_preserve_color_keeps_the_content_chroma() -> None:
@@ -134,6 +137,15 @@ def test_preserve_color_keeps_the_content_chroma() -> None:
     out = st.stylize([content], smooth(16, 16, 32)).images[0]
     chroma = lambda im: np.asarray(Image.fromarray(im).convert("YCbCr"), "float32")[..., 1:]  # noqa: E731
     assert np.abs(chroma(out) - chroma(content)).mean() < 2.0
+
+
+def test_backend_choice_is_fixed_once_keras_is_imported() -> None:
+    here = nst.backend()
+    assert nst.use_backend(here) == here and nst.use_backend("") == here
+    with pytest.raises(RuntimeError, match="already imported"):
+        nst.use_backend("torch" if here == "tensorflow" else "tensorflow")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        nst.use_backend("jax")
 
 
 def test_random_init_is_the_same_network_for_the_same_seed() -> None:
@@ -260,10 +272,10 @@ def test_bad_images_name_the_file(transfer: nst.StyleTransfer, tmp_path: Path) -
 
 def test_style_choice_is_seeded_per_frame() -> None:
     styles = [Path(f"/s/{i}.jpg") for i in range(50)]
-    picks = [nst.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
-    assert picks == [nst.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    picks = [nst_dataset.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    assert picks == [nst_dataset.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
     assert len(set(picks)) > 5
-    assert picks != [nst.choose_style(styles, 1, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    assert picks != [nst_dataset.choose_style(styles, 1, f"Scene01/clone/{i}.jpg") for i in range(20)]
 
 
 # --- datasets and CLI ----------------------------------------------------------------------------------
@@ -296,7 +308,7 @@ def test_dataset_stylization_sizes_resume_shards_and_metadata(transfer: nst.Styl
     sources = sorted(root.rglob("rgb_*.jpg"))[:3]
     styles = imageio.list_images(frameset.style_list(ws, "fog"))
     out = ws / "translated" / "nst" / "fog"
-    first = nst.stylize_dataset(sources[:2], root, out, styles, transfer.config, seed=0, batch_size=2,
+    first = nst_dataset.stylize_dataset(sources[:2], root, out, styles, transfer.config, seed=0, batch_size=2,
                                 progress=False, transfer=transfer)
     assert first["written"] == 2 and first["random_init"] is True
     manifest = json.loads((out / "manifest.json").read_text())
@@ -304,14 +316,14 @@ def test_dataset_stylization_sizes_resume_shards_and_metadata(transfer: nst.Styl
     for src in sources[:2]:
         dst = imageio.mirrored_path(src, root, out)
         assert imageio.image_size(dst) == imageio.image_size(src)
-    again = nst.stylize_dataset(sources, root, out, styles, transfer.config, batch_size=2, progress=False,
+    again = nst_dataset.stylize_dataset(sources, root, out, styles, transfer.config, batch_size=2, progress=False,
                                 transfer=transfer)
     assert (again["skipped_existing"], again["written"]) == (2, 1)
-    rows = nst.read_losses(out / "losses.csv")
+    rows = nst_dataset.read_losses(out / "losses.csv")
     assert len({r["batch_first_frame"] for r in rows}) == 2 and all(r["total"] > 0 for r in rows)
     assert not [p for p in out.rglob(".*") if p.is_file()]  # no temporary files left behind
     sharded = tmp_path / "sharded"
-    done = [nst.stylize_dataset(sources, root, sharded, styles, transfer.config, shard=f"{i}/2", progress=False,
+    done = [nst_dataset.stylize_dataset(sources, root, sharded, styles, transfer.config, shard=f"{i}/2", progress=False,
                                 transfer=transfer)["written"] for i in range(2)]
     assert done == [2, 1] and (sharded / "manifest.shard-1-of-2.json").is_file()
 

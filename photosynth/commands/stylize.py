@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nst.add_argument("--weights", default="imagenet",
                      help="VGG16 weights: imagenet (local Keras cache), auto, none (random init), or an .h5 path")
     nst.add_argument("--batch-size", type=int, default=4, help="frames optimised together")
+    nst.add_argument("--backend", choices=("tensorflow", "torch"),
+                     help="Keras backend (default $KERAS_BACKEND or tensorflow; torch uses a torch GPU)")
     nst.set_defaults(func=run_nst)
 
     aug = methods.add_parser("augment", help="classical albumentations weather presets (seeded per frame)")
@@ -80,7 +82,7 @@ def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, lis
 def run_nst(args: argparse.Namespace) -> int:
     """Handler of ``photosynth stylize nst``."""
     from photosynth.cli import UsageError
-    from photosynth.translate import frameset, nst
+    from photosynth.translate import frameset, nst, nst_dataset
 
     workspace, root, sources, out = _inputs(args, "nst")
     try:
@@ -92,12 +94,13 @@ def run_nst(args: argparse.Namespace) -> int:
         if args.size:
             config = dataclasses.replace(config, size=nst.parse_size(args.size))
         weights = nst.resolve_weights(args.weights)
+        nst.use_backend(args.backend)
         styles = imageio.list_images(args.styles or frameset.style_list(workspace.root, args.weather))
     except nst.MissingWeightsError as exc:
         raise UsageError(str(exc)) from exc
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:
         raise UsageError(str(exc)) from exc
-    summary = nst.stylize_dataset(
+    summary = nst_dataset.stylize_dataset(
         sources, root, out, styles, config, weights=weights, seed=args.seed,
         batch_size=args.batch_size, shard=args.shard, progress=not args.no_progress, overwrite=args.overwrite,
     )

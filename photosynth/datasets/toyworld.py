@@ -17,8 +17,6 @@ dicts without images (for label-file benchmarks).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,9 +28,9 @@ from tqdm import tqdm
 
 from photosynth.datasets.toyscene import Camera, Facade, Raster, Thing, View, rasterize
 from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
-from photosynth.imageio import write_image
+from photosynth.imageio import write_image, write_text
 
-VERSION = 1
+VERSION = 2  # bump when the rendering changes: a manifest of another version is regenerated
 #: vKITTI2 scene ↔ KITTI tracking sequence.
 SCENES: dict[str, str] = {"Scene01": "0001", "Scene02": "0002", "Scene06": "0006", "Scene18": "0018", "Scene20": "0020"}
 KITTI_SIZE = (1242, 375)
@@ -41,9 +39,12 @@ KITTI_OBJECT_SIZES = ((1242, 375), (1241, 376), (1238, 374), (1224, 370))
 BDD_SIZE = (1280, 720)
 STEREO_BASELINE = 0.532
 EGO_SPEED = 0.8  # metres per frame
+#: Street vehicles farther than this are not drawn (they would be a few pixels tall at small scales).
+MAX_DEPTH = 42.0
 #: Default share of BDD weathers and times of day in the toy world.
 BDD_WEATHER_MIX: dict[str, float] = {
-    "clear": 0.3, "overcast": 0.16, "rainy": 0.15, "foggy": 0.14, "snowy": 0.08, "partly cloudy": 0.1, "undefined": 0.07,
+    "clear": 0.3, "overcast": 0.16, "rainy": 0.15, "foggy": 0.14, "snowy": 0.08, "partly cloudy": 0.1,
+    "undefined": 0.07,
 }  # fmt: skip
 BDD_TIME_MIX: dict[str, float] = {"daytime": 0.72, "night": 0.18, "dawn/dusk": 0.1}
 #: The daytime weathers the study uses (style sources and evaluation): each gets images in every split.
@@ -107,13 +108,13 @@ def _vehicle(rng: np.random.Generator, kinds: Mapping[str, float]) -> tuple[str,
 def street_tracks(rng: np.random.Generator, frames: int) -> list[Track]:
     """Vehicles of one scene: convoys per lane (same speed per lane, so they never collide)."""
     lanes = (  # (x, speed relative to ego, moving, oncoming, gap range, class weights)
-        (0.0, rng.uniform(-0.25, 0.25), True, False, (10.0, 30.0), {"Car": 0.6, "Van": 0.22, "Truck": 0.18}),
-        (3.5, rng.uniform(-0.35, 0.35), True, False, (8.0, 25.0), {"Car": 0.6, "Van": 0.2, "Truck": 0.2}),
-        (-3.5, -EGO_SPEED - rng.uniform(0.4, 0.9), True, True, (12.0, 35.0), {"Car": 0.65, "Van": 0.2, "Truck": 0.15}),
-        (7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.78, "Van": 0.22}),
-        (-7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.78, "Van": 0.22}),
+        (0.0, rng.uniform(-0.25, 0.25), True, False, (10.0, 30.0), {"Car": 0.45, "Van": 0.2, "Truck": 0.35}),
+        (3.5, rng.uniform(-0.35, 0.35), True, False, (8.0, 25.0), {"Car": 0.45, "Van": 0.2, "Truck": 0.35}),
+        (-3.5, -EGO_SPEED - rng.uniform(0.4, 0.9), True, True, (12.0, 35.0), {"Car": 0.5, "Van": 0.2, "Truck": 0.3}),
+        (7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.7, "Van": 0.2, "Truck": 0.1}),
+        (-7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.7, "Van": 0.2, "Truck": 0.1}),
     )  # fmt: skip
-    near, far = 2.0, 55.0
+    near, far = 2.0, MAX_DEPTH
     tracks = []
     for x, speed, moving, oncoming, (gap_lo, gap_hi), kinds in lanes:
         if abs(speed) < 0.02:
@@ -124,7 +125,8 @@ def street_tracks(rng: np.random.Generator, frames: int) -> list[Track]:
         while z < hi:
             kind, model, colour, rgb = _vehicle(rng, kinds)
             if rng.random() < 0.75 or not moving:
-                tracks.append(Track(-1, kind, model, colour, rgb, x + rng.uniform(-0.25, 0.25), z, speed, moving, oncoming))
+                jitter = rng.uniform(-0.25, 0.25)
+                tracks.append(Track(-1, kind, model, colour, rgb, x + jitter, z, speed, moving, oncoming))
             length = 4.3 if kind == "Car" else (5.0 if kind == "Van" else 8.5)
             gap = rng.uniform(gap_lo, gap_hi) * (4.0 if not moving and rng.random() < 0.15 else 1.0)
             z += length + gap
@@ -142,7 +144,8 @@ def street_facades(rng: np.random.Generator) -> list[Facade]:
         while z < 240.0:
             length = rng.uniform(10, 30)
             grey = rng.integers(90, 200)
-            colour = (int(grey + rng.integers(-20, 30)), int(grey + rng.integers(-20, 20)), int(grey - rng.integers(0, 40)))
+            tint = rng.integers([-20, -20, 0], [30, 20, 40])
+            colour = (int(grey + tint[0]), int(grey + tint[1]), int(grey - tint[2]))
             facades.append((x, z, length, rng.uniform(6, 20), colour))
             z += length + rng.uniform(0, 8)
     return facades
@@ -163,7 +166,7 @@ class Street:
     def raster(self, camera: Camera, frame: int) -> Raster:
         things = [t.at(frame) for t in self.tracks]
         # vehicles of the ego lane keep their distance (they would otherwise drive through the ego car)
-        shown = [t for t in things if 1.0 < t.z < 70.0 and not (abs(t.x) < 2.0 and t.z < 6.0)]
+        shown = [t for t in things if 1.0 < t.z < MAX_DEPTH and not (abs(t.x) < 2.0 and t.z < 6.0)]
         return rasterize(camera, shown, EGO_SPEED * frame, self.facades)
 
 
@@ -354,19 +357,6 @@ def bdd_labels(n_frames: int, seed: int, layout: str = "2018", *, raster_scale: 
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return max(16, round(size[0] * scale)), max(8, round(size[1] * scale))
 
@@ -412,16 +402,17 @@ class _Writer:
                     rows[variation] += [vkitti_line(frame, camera_id, v) for v in raster.views]
                 if camera_id == 0:
                     raster = rasters.get(0.0) or street.raster(Camera.kitti(*size), frame)
-                    self.image(kroot / "image_02" / sequence / f"{frame:06d}.png", real(raster, "clear", "daytime", rng))
+                    out = kroot / "image_02" / sequence / f"{frame:06d}.png"
+                    self.image(out, real(raster, "clear", "daytime", rng))
                     kitti_rows += [kitti_line(v, self.min_height, frame) for v in
                                    sorted(raster.views, key=lambda v: v.thing.track_id) if _labelled(v)]
         header = " ".join(("frame cameraID trackID left right top bottom number_pixels truncation_ratio "
                            "occupancy_ratio isMoving").split())  # fmt: skip
         for variation in variations:
-            _write_text(vroot / variation / "bbox.txt", header + "\n" + "".join(r + "\n" for r in rows[variation]))
-            _write_text(vroot / variation / "info.txt", info)
+            write_text(vroot / variation / "bbox.txt", header + "\n" + "".join(r + "\n" for r in rows[variation]))
+            write_text(vroot / variation / "info.txt", info)
             self.count("vkitti2_boxes", len(rows[variation]))
-        _write_text(kroot / "label_02" / f"{sequence}.txt", "".join(r + "\n" for r in kitti_rows))
+        write_text(kroot / "label_02" / f"{sequence}.txt", "".join(r + "\n" for r in kitti_rows))
         self.count("kitti_tracking_frames", frames)
         self.count("kitti_tracking_boxes", len(kitti_rows))
 
@@ -432,10 +423,10 @@ class _Writer:
             rng = np.random.default_rng([self.seed, 3, index])
             street = Street.generate(self.seed, 1000 + index, 1)
             size = KITTI_OBJECT_SIZES[3 - (index // 4) % 3] if index % 4 == 3 else KITTI_OBJECT_SIZES[0]
-            raster = street.raster(Camera.kitti(*_scaled(size, self.scale)), int(rng.integers(0, 300)))
+            raster = street.raster(Camera.kitti(*_scaled(size, self.scale)), 0)
             self.image(kroot / "image_2" / f"{index:06d}.png", real(raster, "clear", "daytime", rng))
             lines = [kitti_line(v, self.min_height) for v in raster.views if _labelled(v)]
-            _write_text(kroot / "label_2" / f"{index:06d}.txt", "".join(line + "\n" for line in lines))
+            write_text(kroot / "label_2" / f"{index:06d}.txt", "".join(line + "\n" for line in lines))
             self.count("kitti_object_boxes", len(lines))
         self.count("kitti_object_frames", n)
 
@@ -457,8 +448,8 @@ class _Writer:
                 records[layout].append(bdd_record(f"{name}.jpg", attrs, raster, layout, ids[layout],
                                                   empty="null" if index % 2 else "missing"))  # fmt: skip
             self.count(f"bdd_{split}_boxes", len(raster.views))
-        _write_text(broot / "labels" / f"bdd100k_labels_images_{split}.json", json.dumps(records["2018"]))
-        _write_text(broot / "labels" / "det_20" / f"det_{split}.json", json.dumps(records["det_20"]))
+        write_text(broot / "labels" / f"bdd100k_labels_images_{split}.json", json.dumps(records["2018"]))
+        write_text(broot / "labels" / "det_20" / f"det_{split}.json", json.dumps(records["det_20"]))
         self.count(f"bdd_{split}_frames", n)
 
 
@@ -493,7 +484,8 @@ def make_toyworld(
         raise ValueError(f"unknown or no scenes/variations {unknown}; scenes are {list(SCENES)}, "
                          f"variations {list(VARIATIONS)}")  # fmt: skip
     if frames < 1 or scale <= 0 or min(bdd_train, bdd_val) < 0:
-        raise ValueError(f"need frames >= 1, scale > 0 and BDD counts >= 0 (got {frames}, {scale}, {bdd_train}, {bdd_val})")
+        raise ValueError(f"need frames >= 1, scale > 0 and BDD counts >= 0 "
+                         f"(got {frames}, {scale}, {bdd_train}, {bdd_val})")
     variations = list(variations or VARIATIONS)
     kitti_object = frames if kitti_object is None else kitti_object
     params = {"version": VERSION, "scenes": names, "frames": frames, "scale": scale, "kitti_object": kitti_object,
@@ -527,5 +519,5 @@ def make_toyworld(
         "images_per_second": round(writer.counts.get("images", 0) / max(seconds, 1e-9), 1),
         "images_per_cpu_second": round(writer.counts.get("images", 0) / max(cpu, 1e-9), 1),
     }
-    _write_text(manifest_path, json.dumps({"params": params, "result": result}, indent=2))
+    write_text(manifest_path, json.dumps({"params": params, "result": result}, indent=2))
     return result | {"skipped": False}

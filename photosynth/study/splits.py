@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from photosynth.frames import CLASSES, Frame
+from photosynth.imageio import write_text
 
 #: vKITTI2 weather → the BDD domain whose images are its style.
 STYLE_DOMAINS: dict[str, str] = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
@@ -62,7 +62,8 @@ class Domain:
 
     @classmethod
     def parse(cls, name: str) -> "Domain":
-        """``daytime_foggy`` → (daytime, foggy); ``night`` → (night, any); ``dawn_dusk_rainy`` → (dawn/dusk, rainy)."""
+        """``daytime_foggy`` → (daytime, foggy); ``night`` → (night, any);
+        ``dawn_dusk_rainy`` → (dawn/dusk, rainy)."""
         for time in sorted(TIMES, key=len, reverse=True):
             slug = _slug(time)
             if name == slug:
@@ -114,7 +115,7 @@ def write_weather_lists(
         if not paths:
             present = Counter(Domain(f.timeofday, f.weather).name for f in frames)
             raise ValueError(f"weather domain {name!r} has no images (present: {dict(sorted(present.items()))})")
-        _atomic_text(out / f"{name}.txt", "".join(f"{p}\n" for p in paths))
+        write_text(out / f"{name}.txt", "".join(f"{p}\n" for p in paths))
         summary[name] = {"path": str(out / f"{name}.txt"), "images": len(paths), "available": available}
     return summary
 
@@ -168,7 +169,9 @@ def instance_shares(counts: Sequence[int], cuts: tuple[int, int]) -> list[float]
     return [float(p) / total for p in parts]
 
 
-def write_eval_set(frames: Sequence[Frame], out: str | Path, mode: str = "link", description: str = "") -> dict[str, Any]:
+def write_eval_set(
+    frames: Sequence[Frame], out: str | Path, mode: str = "link", description: str = ""
+) -> dict[str, Any]:
     """One evaluation set: YOLO dataset (split ``val``) + ``coco.json`` + ``report.json`` in ``out``."""
     from photosynth.datasets.convert import write_dataset
     from photosynth.datasets.report import ConversionReport
@@ -241,18 +244,6 @@ def summary_table(stats: pd.DataFrame, by: Sequence[str] = ("dataset",)) -> pd.D
 # --- the whole stage ------------------------------------------------------------------------------------
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _label_stamp(root: Path, split: str, layout: str) -> dict[str, Any]:
     from photosynth.datasets.bdd100k import label_source
 
@@ -314,8 +305,8 @@ def build_splits(
 
     def read(split: str) -> list[Frame]:
         report = ConversionReport(strict=not lenient)
-        frames = [stats.add(f) for f in tqdm(read_bdd100k(bdd_root, split=split, layout=layout, class_map=class_map,
-                                                          report=report), desc=f"read BDD {split}", unit="frame", mininterval=2.0)]
+        stream = read_bdd100k(bdd_root, split=split, layout=layout, class_map=class_map, report=report)
+        frames = [stats.add(f) for f in tqdm(stream, desc=f"read BDD {split}", unit="frame", mininterval=2.0)]
         reports[split] = {"frames": len(frames), "boxes_in": report.boxes_in,
                           "rejected": dict(report.rejected), "unmapped": dict(report.unmapped)}  # fmt: skip
         return frames
@@ -340,12 +331,12 @@ def build_splits(
             empty.append(name)
     table = stats.table()
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_text(out / "statistics.csv", table.to_csv(index=False))
+    write_text(out / "statistics.csv", table.to_csv(index=False))
     summary = {
         "cuts": list(chosen), "instance_shares": instance_shares(counts, chosen),
         "occluded_per_image": {str(k): v for k, v in sorted(Counter(counts).items())},
         "weather": weather, "buckets": buckets, "weather_eval": weather_eval, "empty_eval_domains": empty,
         "statistics": str(out / "statistics.csv"), "reads": reports,
     }  # fmt: skip
-    _atomic_text(manifest, json.dumps({"params": params, "summary": summary}, indent=1))
+    write_text(manifest, json.dumps({"params": params, "summary": summary}, indent=1))
     return summary | {"skipped": False}

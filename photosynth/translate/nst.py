@@ -26,12 +26,10 @@ output says so.
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
-import io
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +38,6 @@ from PIL import Image
 
 from photosynth import imageio
 from photosynth.runtime import VGG16_NOTOP, VGG16_NOTOP_BYTES
-from photosynth.translate import frameset
 
 #: Caffe (VGG) channel means, BGR order.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -203,6 +200,25 @@ def backend() -> str:
     return name
 
 
+def use_backend(name: str | None) -> str:
+    """Choose the Keras backend (``tensorflow`` or ``torch``) before keras is imported; returns the active one.
+
+    Empty/``None`` keeps ``$KERAS_BACKEND`` (default tensorflow). Once keras is imported the backend is fixed:
+    asking for another raises ``RuntimeError``.
+    """
+    import sys
+
+    if name:
+        if name not in BACKENDS:
+            raise ValueError(f"Keras backend must be one of {BACKENDS}, got {name!r}")
+        if "keras" not in sys.modules:
+            os.environ["KERAS_BACKEND"] = name
+    active = backend()
+    if name and active != name:
+        raise RuntimeError(f"keras is already imported with the {active!r} backend; start a new process for {name!r}")
+    return active
+
+
 def build_extractor(layers: Sequence[str], weights: Weights, seed: int = 0) -> Any:
     """A Keras model from a Caffe-preprocessed batch to the VGG16 activations of ``layers`` (in that order)."""
     import keras
@@ -331,14 +347,16 @@ def _no_grad() -> Iterator[None]:
 class StyleTransfer:
     """One VGG16 feature extractor and a cache of style targets; stylizes batches of frames."""
 
-    def __init__(self, config: NSTConfig, weights: str | Path | Weights | None = "imagenet", seed: int = 0):
+    def __init__(self, config: NSTConfig, weights: str | Path | Weights | None = "imagenet", seed: int = 0,
+                 style_cache_size: int = 128):
         self.config = config
+        self.style_cache_size = style_cache_size
         self.weights = weights if isinstance(weights, Weights) else resolve_weights(weights)
         self.seed = seed
         self.backend = backend()
         self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
         self.extractor = build_extractor(self.layers, self.weights, seed)
-        self._style_cache: dict[tuple, list[Any]] = {}
+        self._style_cache: OrderedDict[tuple, list[Any]] = OrderedDict()
         self._grad_fn = _gradient_function(self._loss)
 
     # targets
@@ -350,16 +368,21 @@ class StyleTransfer:
         return dict(zip(self.layers, outputs if isinstance(outputs, list) else [outputs]))
 
     def style_targets(self, style: ImageLike, size: tuple[int, int]) -> list[Any]:
-        """Gram matrices ``(C, C)`` of one style image at working ``size``; cached per image (path or pixels)."""
+        """Gram matrices ``(C, C)`` of one style image at working ``size``; cached per image (path or pixels),
+        the ``style_cache_size`` most recently used."""
         key = (str(style) if not isinstance(style, np.ndarray) else hash(style.tobytes()), tuple(size),
                self.config.preserve_color)
-        if key not in self._style_cache:
-            rgb = resize(_load(style), size)
-            if self.config.preserve_color:
-                rgb = luminance_rgb(rgb)
-            feats = self._features(rgb[None].astype("float32") / 255.0)
-            with _no_grad():
-                self._style_cache[key] = [gram_matrix(feats[name])[0] for name in self.config.style_layers]
+        if key in self._style_cache:
+            self._style_cache.move_to_end(key)
+            return self._style_cache[key]
+        rgb = resize(_load(style), size)
+        if self.config.preserve_color:
+            rgb = luminance_rgb(rgb)
+        feats = self._features(rgb[None].astype("float32") / 255.0)
+        with _no_grad():
+            self._style_cache[key] = [gram_matrix(feats[name])[0] for name in self.config.style_layers]
+        while len(self._style_cache) > self.style_cache_size:  # least recently used first (~2.4 MB each, study)
+            self._style_cache.popitem(last=False)
         return self._style_cache[key]
 
     @property
@@ -461,12 +484,17 @@ class StyleTransfer:
         from scipy.optimize import minimize
 
         shape, iteration = x0.shape, 0
+        last: list[Any] = [None, None]  # the previous point and its value: each restart re-evaluates it
 
         def value_and_grad(flat: np.ndarray) -> tuple[float, np.ndarray]:
+            if last[0] is not None and np.array_equal(flat, last[0]):
+                return last[1]
             x = ops.convert_to_tensor(flat.reshape(shape).astype("float32"))
             total, terms, grad = self._grad_fn(x, ct, st)
             self._record(history, len(history) + 1, iteration, terms)
-            return float(ops.convert_to_numpy(total)), np.asarray(ops.convert_to_numpy(grad), "float64").ravel()
+            last[:] = [flat.copy(), (float(ops.convert_to_numpy(total)),
+                                     np.asarray(ops.convert_to_numpy(grad), "float64").ravel())]
+            return last[1]
 
         flat = x0.astype("float64").ravel()
         for iteration in range(1, self.config.iterations + 1):
@@ -525,100 +553,3 @@ def _gradient_function(loss: Callable[..., tuple[Any, dict[str, Any]]]) -> Calla
         return total.detach(), {k: t.detach() for k, t in terms.items()}, grad
 
     return torch_step
-
-
-# --- datasets --------------------------------------------------------------------------------------------
-
-
-def choose_style(styles: Sequence[Path], seed: int, key: str) -> Path:
-    """The style image of one frame: a seeded draw from ``styles`` (same seed and frame key → same image)."""
-    if not styles:
-        raise ValueError("no style images to choose from")
-    rng = np.random.default_rng(frameset.frame_seed(seed, key))
-    return Path(styles[int(rng.integers(len(styles)))])
-
-
-def stylize_dataset(
-    sources: Sequence[str | Path],
-    src_root: str | Path,
-    out_root: str | Path,
-    styles: Sequence[str | Path],
-    config: NSTConfig,
-    weights: str | Path | Weights | None = "imagenet",
-    seed: int = 0,
-    batch_size: int = 4,
-    shard: str | None = None,
-    progress: bool = True,
-    transfer: StyleTransfer | None = None,
-    overwrite: bool = False,
-) -> dict[str, Any]:
-    """Stylize ``sources`` into ``out_root`` (paths mirrored from ``src_root``, original sizes, atomic, resumable).
-
-    Each frame's style image is a seeded draw from ``styles``. Writes ``manifest.json`` (settings, weights
-    label — random init says so — counts) and ``losses.csv`` (one row per loss evaluation) beside the images.
-    Outputs made with other settings raise ``ValueError`` unless ``overwrite`` (see
-    :func:`photosynth.translate.frameset.plan`); ``transfer`` reuses a built model (its config and weights
-    then apply). Returns the manifest's payload.
-    """
-    styles = [Path(s) for s in styles]
-    if not styles:
-        raise ValueError("no style images given")
-    transfer = transfer or StyleTransfer(config, weights, seed)
-    settings = {
-        "method": "nst",
-        "weights": transfer.weights.label,
-        "config": asdict(transfer.config),
-        "seed": seed,
-        "src_root": str(Path(src_root).resolve()),
-        "styles": {"count": len(styles), "sha1": hashlib.sha1("\n".join(sorted(map(str, styles))).encode()).hexdigest()},
-    }
-    jobs, todo = frameset.plan(sources, src_root, out_root, shard, settings=settings, overwrite=overwrite)
-    payload: dict[str, Any] = {
-        "settings": settings,
-        "backend": transfer.backend,
-        "random_init": transfer.weights.random_init,
-        "notice": RANDOM_INIT_NOTICE if transfer.weights.random_init else "",
-        "frames": len(jobs),
-        "skipped_existing": len(jobs) - len(todo),
-        "status": "running",
-    }
-    frameset.write_manifest(out_root, shard, payload)
-    index, count = imageio.parse_shard(shard)
-    log = _LossLog(Path(out_root) / ("losses.csv" if count == 1 else f"losses.shard-{index}-of-{count}.csv"),
-                   fresh=overwrite or len(todo) == len(jobs))
-
-    def work(batch: list[frameset.Job]) -> None:
-        result = transfer.stylize([j.src for j in batch], [choose_style(styles, seed, j.key) for j in batch])
-        for job, image in zip(batch, result.images):
-            imageio.write_image(job.dst, image)
-        log.add(batch[0].key, result.history)
-
-    written = frameset.run_jobs(todo, work, batch_size, desc=f"nst → {Path(out_root).name}", progress=progress)
-    payload.update(written=written, status="complete", cached_styles=transfer.cached_styles)
-    frameset.write_manifest(out_root, shard, payload)
-    return payload
-
-
-class _LossLog:
-    """``losses.csv``: the loss history of every batch, rewritten atomically after each batch (resume appends)."""
-
-    COLUMNS = ("batch_first_frame", "step", "iteration", "content", "style", "tv", "total")
-
-    def __init__(self, path: Path, fresh: bool = False):
-        self.path = path
-        header = ",".join(self.COLUMNS) + "\n"
-        self.text = path.read_text() if path.is_file() and not fresh else header
-
-    def add(self, key: str, history: list[dict[str, float]]) -> None:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        for row in history:
-            writer.writerow([key, *(row[c] for c in self.COLUMNS[1:])])
-        self.text += buf.getvalue()
-        frameset.write_text_atomic(self.path, self.text)
-
-
-def read_losses(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a ``losses.csv`` written by :func:`stylize_dataset` (numbers as floats)."""
-    with open(path, newline="") as fh:
-        return [{k: (v if k == "batch_first_frame" else float(v)) for k, v in row.items()} for row in csv.DictReader(fh)]

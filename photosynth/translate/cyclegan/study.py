@@ -15,26 +15,13 @@ from photosynth.translate.cyclegan.config import CycleGANConfig
 #: The weathers the study translates (vKITTI2 variation names).
 WEATHERS: tuple[str, ...] = ("fog", "overcast", "rain")
 METHOD = "cyclegan"
-#: CONTRIBUTING.md's mapping, used only while ``photosynth.study.splits`` is not installed.
-_STYLE_DOMAINS_FALLBACK = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
-
-
-def _study_module(name: str):
-    """``photosynth.study.<name>`` or ``None`` while that module does not exist yet."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"photosynth.study.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("photosynth.study", f"photosynth.study.{name}"):
-            raise
-        return None
 
 
 def style_domains() -> dict[str, str]:
     """vKITTI2 weather → BDD domain whose images are its style (``photosynth.study.splits.STYLE_DOMAINS``)."""
-    splits = _study_module("splits")
-    return dict(splits.STYLE_DOMAINS) if splits is not None else dict(_STYLE_DOMAINS_FALLBACK)
+    from photosynth.study.splits import STYLE_DOMAINS
+
+    return dict(STYLE_DOMAINS)
 
 
 def vkitti_root(ws: Workspace) -> Path:
@@ -44,19 +31,21 @@ def vkitti_root(ws: Workspace) -> Path:
 
 def clone_frames(root: str | Path, camera: str = "Camera_0") -> list[Path]:
     """All clone-variation RGB frames of one camera under a vKITTI2 root (any top folder), sorted."""
-    frames = sorted(Path(root).glob(f"**/Scene*/clone/frames/rgb/{camera}/rgb_*.jpg"))
+    from photosynth.datasets.vkitti2 import find_scenes
+
+    frames = []
+    for scene in find_scenes(root).values():
+        frames += sorted((scene / "clone" / "frames" / "rgb" / camera).glob("rgb_*.jpg"))
     if not frames:
-        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for Scene*/clone/frames/rgb/{camera}/rgb_*.jpg)")
+        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for Scene??/clone/frames/rgb/{camera}/rgb_*.jpg)")
     return frames
 
 
 def translation_sources(root: str | Path, weather: str) -> list[Path]:
-    """The clone frames the training mixes need for ``weather`` (``photosynth.study.mixes`` decides; all
-    Camera_0 clone frames while that module does not exist)."""
-    mixes = _study_module("mixes")
-    if mixes is None:
-        return clone_frames(root)
-    return [Path(p) for p in mixes.translation_sources(root, weather)]
+    """The clone frames the training mixes need for ``weather`` (``photosynth.study.mixes`` decides)."""
+    from photosynth.study.mixes import translation_sources as needed
+
+    return [Path(p) for p in needed(root, weather)]
 
 
 def style_list(ws: Workspace, weather: str) -> Path:

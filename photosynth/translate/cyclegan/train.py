@@ -53,12 +53,6 @@ class TrainResult:
         return self.step >= self.total_steps
 
 
-def checkpoint_step(out_dir: str | Path) -> int | None:
-    """The step of the checkpoint in ``out_dir`` (``None`` when there is none)."""
-    path = Path(out_dir) / CHECKPOINT
-    return int(load_checkpoint(path)["step"]) if path.is_file() else None
-
-
 def is_finished(out_dir: str | Path) -> bool:
     """Whether ``out_dir`` holds a checkpoint that completed its own schedule."""
     path = Path(out_dir) / CHECKPOINT
@@ -135,8 +129,7 @@ def train(
     if ckpt.is_file() and not resume and not overwrite:
         raise FileExistsError(f"{ckpt} exists: resume it, or pass overwrite to start again")
 
-    runtime.seed_everything(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    runtime.seed_everything(cfg.seed)  # python, numpy and torch: the initial weights
     model = CycleGANModel(cfg, dev, place)
     if ckpt.is_file() and resume:
         _restore(model, ckpt, place)
