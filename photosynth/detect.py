@@ -481,10 +481,3 @@ def result_entries(image_id: int, boxes: Any) -> list[dict[str, Any]]:
         )
     return out
 
-
-def with_overrides(settings: TrainSettings, values: dict[str, Any]) -> TrainSettings:
-    """``settings`` with some fields replaced (unknown names are an error)."""
-    unknown = sorted(set(values) - set(TrainSettings.__dataclass_fields__))
-    if unknown:
-        raise ValueError(f"unknown training settings {unknown}")
-    return replace(settings, **values)

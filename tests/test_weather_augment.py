@@ -115,3 +115,28 @@ def test_cli_stylize_augment(tmp_path: Path, capsys: pytest.CaptureFixture, monk
     assert '"written": ' in capsys.readouterr().out
     assert cli.main(["stylize", "augment", "fog", "--workspace", str(ws), "--shard", "2/1"]) == 2
     assert "shard" in capsys.readouterr().err
+
+
+def test_gallery_grid_gif_and_loss_curves(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from photosynth.translate import gallery
+
+    frames = [scene(i) for i in range(3)]
+    fig = gallery.image_grid({"fog": {"a": frames[0], "b": frames[1]}, "rain": {"a": frames[2]}}, "t", "caption")
+    assert len(fig.axes) == 4 and "caption" in fig._suptitle.get_text()
+    gif = gallery.write_gif(frames, tmp_path / "x.gif", scale=2)
+    back = gallery.gif_frames(gif)
+    assert len(back) == 3 and back[0].shape == (48, 128, 3)
+    assert gallery.gif_html(gif).startswith('<img src="data:image/gif;base64,')
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    rows = [{"weather": w, "step": s, "total": 10.0 / s, "content": 1.0, "style": 2.0, "tv": 7.0 / s}
+            for w in ("fog", "rain") for s in (1, 2, 3)]
+    assert len(gallery.loss_curves(pd.DataFrame(rows), "c").axes) == 2
+    with pytest.raises(ValueError, match="lacks the column"):
+        gallery.loss_curves(pd.DataFrame(rows).drop(columns="tv"))
+    with pytest.raises(ValueError, match="at least one frame"):
+        gallery.write_gif([], tmp_path / "y.gif")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from photosynth import imageio
 from photosynth.runtime import Workspace, configure
+from photosynth.translate import frameset, weather
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     methods = parser.add_subparsers(dest="method", metavar="METHOD", required=True)
 
     nst = methods.add_parser("nst", help="Gatys style transfer (Keras VGG16) with BDD weather photos as styles")
-    _common(nst, ("fog", "overcast", "rain"))
+    _common(nst, tuple(frameset.style_domains()))
     nst.add_argument("--styles", help="style images: a list file or folder (default: "
                      "<workspace>/splits/weather/<domain>.txt for the weather)")
     nst.add_argument("--preset", default="study", help="NST preset: study (L-BFGS, 828x250) or tutorial (Adam)")
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nst.set_defaults(func=run_nst)
 
     aug = methods.add_parser("augment", help="classical albumentations weather presets (seeded per frame)")
-    _common(aug, ("fog", "overcast", "rain", "snow", "sun"))
+    _common(aug, tuple(weather.PRESETS))
     aug.set_defaults(func=run_augment)
 
 
@@ -63,7 +64,6 @@ def _common(parser: argparse.ArgumentParser, weathers: tuple[str, ...]) -> None:
 def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, list[Path], Path]:
     """Workspace, vKITTI2 root, the frames and the output folder from the common options."""
     from photosynth.cli import UsageError
-    from photosynth.translate import frameset
 
     workspace = Workspace(Path(args.workspace).resolve()) if args.workspace else Workspace.for_profile(args.profile)
     configure(workspace)
@@ -82,7 +82,7 @@ def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, lis
 def run_nst(args: argparse.Namespace) -> int:
     """Handler of ``photosynth stylize nst``."""
     from photosynth.cli import UsageError
-    from photosynth.translate import frameset, nst, nst_dataset
+    from photosynth.translate import nst, nst_dataset
 
     workspace, root, sources, out = _inputs(args, "nst")
     try:
@@ -96,9 +96,7 @@ def run_nst(args: argparse.Namespace) -> int:
         weights = nst.resolve_weights(args.weights)
         nst.use_backend(args.backend)
         styles = imageio.list_images(args.styles or frameset.style_list(workspace.root, args.weather))
-    except nst.MissingWeightsError as exc:
-        raise UsageError(str(exc)) from exc
-    except (ValueError, RuntimeError) as exc:
+    except (nst.MissingWeightsError, ValueError, RuntimeError) as exc:  # bad settings, absent weights
         raise UsageError(str(exc)) from exc
     summary = nst_dataset.stylize_dataset(
         sources, root, out, styles, config, weights=weights, seed=args.seed,
@@ -110,8 +108,6 @@ def run_nst(args: argparse.Namespace) -> int:
 
 def run_augment(args: argparse.Namespace) -> int:
     """Handler of ``photosynth stylize augment``."""
-    from photosynth.translate import weather
-
     _, root, sources, out = _inputs(args, "augment")
     summary = weather.augment_dataset(
         sources, root, out, args.weather, seed=args.seed, shard=args.shard, progress=not args.no_progress,

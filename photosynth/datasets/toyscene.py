@@ -432,15 +432,12 @@ def paint_background(camera: Camera, travelled: float, facades: list[Facade], rg
 
 
 @lru_cache(maxsize=16)
-def _sky_cached(width: int, rows: int) -> np.ndarray:
+def _sky(width: int, rows: int) -> np.ndarray:
+    """A light-blue sky gradient of ``rows`` rows (cached per size; callers copy it)."""
     t = np.linspace(0.0, 1.0, max(rows, 1), dtype=np.float32)[:, None, None]
     top, bottom = np.array([95, 150, 225], np.float32), np.array([190, 215, 240], np.float32)
     sky = (top * (1 - t) + bottom * t).astype(np.uint8)
     return np.repeat(sky, width, axis=1)[:rows]
-
-
-def _sky(width: int, rows: int) -> np.ndarray:
-    return _sky_cached(width, rows)
 
 
 def rasterize(camera: Camera, things: list[Thing], travelled: float = 0.0,

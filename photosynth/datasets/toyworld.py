@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from photosynth.datasets.toyscene import Camera, Facade, Raster, Thing, View, rasterize
+from photosynth.datasets.toyscene import STREET_PERIOD, Camera, Facade, Raster, Thing, View, rasterize
 from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
 from photosynth.imageio import write_image, write_text
 
@@ -141,7 +141,7 @@ def street_facades(rng: np.random.Generator) -> list[Facade]:
     facades: list[Facade] = []
     for x in (-13.0, 13.0):
         z = rng.uniform(0, 10)
-        while z < 240.0:
+        while z < STREET_PERIOD:
             length = rng.uniform(10, 30)
             grey = rng.integers(90, 200)
             tint = rng.integers([-20, -20, 0], [30, 20, 40])

@@ -20,7 +20,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -303,16 +303,18 @@ def build_splits(
     stats = Statistics()
     reports = {}
 
-    def read(split: str) -> list[Frame]:
+    def read(split: str, keep_boxes: bool) -> list[Frame]:
+        """All frames of a split (counted into ``stats``); without boxes when only images are needed."""
         report = ConversionReport(strict=not lenient)
         stream = read_bdd100k(bdd_root, split=split, layout=layout, class_map=class_map, report=report)
-        frames = [stats.add(f) for f in tqdm(stream, desc=f"read BDD {split}", unit="frame", mininterval=2.0)]
+        frames = [stats.add(f) if keep_boxes else replace(stats.add(f), boxes=[])
+                  for f in tqdm(stream, desc=f"read BDD {split}", unit="frame", mininterval=2.0)]
         reports[split] = {"frames": len(frames), "boxes_in": report.boxes_in,
                           "rejected": dict(report.rejected), "unmapped": dict(report.unmapped)}  # fmt: skip
         return frames
 
-    evaluation = read(eval_split)
-    style = evaluation if style_split == eval_split else read(style_split)
+    evaluation = read(eval_split, keep_boxes=True)
+    style = evaluation if style_split == eval_split else read(style_split, keep_boxes=False)
     weather = write_weather_lists(style, out / "weather", style_domains, style_images, seed)
 
     counts = [f.occluded_vehicles for f in evaluation]

@@ -89,6 +89,7 @@ def write_gif(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int =
     try:
         with os.fdopen(fd, "wb") as fh:
             images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
