@@ -96,7 +96,8 @@ def test_existing_checkpoint_needs_resume_or_overwrite(domains, tmp_path: Path) 
     train(tiny_config(), a, b, tmp_path / "run", until_step=1, progress=False)
     with pytest.raises(FileExistsError, match="resume"):
         train(tiny_config(), a, b, tmp_path / "run", resume=False, progress=False)
-    assert train(tiny_config(), a, b, tmp_path / "run", resume=False, overwrite=True, until_step=1, progress=False).step == 1
+    again = train(tiny_config(), a, b, tmp_path / "run", resume=False, overwrite=True, until_step=1, progress=False)
+    assert again.step == 1
 
 
 def test_mismatched_checkpoint_names_the_differing_options(domains, tmp_path: Path) -> None:

@@ -46,7 +46,9 @@ def _flag(name: str) -> str:
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     from photosynth.translate.cyclegan.config import COMPILE_MODES, GAN_MODES, PREPROCESS_MODES, CycleGANConfig
 
-    choices = {"norm": ("instance", "batch"), "gan_mode": GAN_MODES, "preprocess": PREPROCESS_MODES, "compile": COMPILE_MODES}
+    choices = {
+        "norm": ("instance", "batch"), "gan_mode": GAN_MODES, "preprocess": PREPROCESS_MODES, "compile": COMPILE_MODES,
+    }  # fmt: skip
     group = parser.add_argument_group("model and training options (defaults: the reference implementation)")
     for field in dataclasses.fields(CycleGANConfig):
         default = field.default
@@ -58,7 +60,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         else:
             group.add_argument(
                 _flag(field.name), type=type(default), default=default, choices=choices.get(field.name),
-                metavar=None if field.name in choices else field.name.upper(), help=f"{OPTION_HELP[field.name]} (default: {default!r})",
+                metavar=None if field.name in choices else field.name.upper(),
+                help=f"{OPTION_HELP[field.name]} (default: {default!r})",
             )  # fmt: skip
 
 

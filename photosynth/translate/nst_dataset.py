@@ -21,6 +21,7 @@ from photosynth import imageio
 from photosynth.translate import frameset
 from photosynth.translate.nst import RANDOM_INIT_NOTICE, NSTConfig, StyleTransfer, Weights
 
+
 def choose_style(styles: Sequence[Path], seed: int, key: str) -> Path:
     """The style image of one frame: a seeded draw from ``styles`` (same seed and frame key → same image)."""
     if not styles:

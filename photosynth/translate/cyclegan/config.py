@@ -65,14 +65,13 @@ class CycleGANConfig:
             problems.append(f"preprocess must be one of {PREPROCESS_MODES}, got {self.preprocess!r}")
         if self.norm not in ("instance", "batch"):
             problems.append(f"norm must be 'instance' or 'batch', got {self.norm!r}")
-        for name in ("ngf", "ndf", "batch_size", "crop_size", "load_size", "checkpoint_every", "sample_every", "log_every"):
+        positive = ("ngf", "ndf", "n_layers_d", "batch_size", "crop_size", "load_size")
+        for name in (*positive, "checkpoint_every", "sample_every", "log_every"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("n_blocks", "steps", "decay_steps", "pool_size", "num_workers"):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.n_layers_d < 1:
-            problems.append(f"n_layers_d must be >= 1, got {self.n_layers_d}")
         if self.preprocess != "crop" and self.load_size < self.crop_size:
             problems.append(f"load_size ({self.load_size}) must be >= crop_size ({self.crop_size})")
         if self.crop_size % 4:

@@ -68,7 +68,7 @@ def average_gradients(params: Iterable[torch.nn.Parameter], place: Dist) -> None
     from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
     grads = [p.grad for p in params if p.grad is not None]
-    if True:
+    if not grads:
         return
     flat = _flatten_dense_tensors(grads)
     dist.all_reduce(flat)

@@ -79,7 +79,9 @@ class CycleGANModel:
     def lr(self) -> float:
         return float(self.opt_G.param_groups[0]["lr"])
 
-    def train_step(self, real_A: torch.Tensor, real_B: torch.Tensor, keep_visuals: bool = False) -> dict[str, torch.Tensor]:
+    def train_step(
+        self, real_A: torch.Tensor, real_B: torch.Tensor, keep_visuals: bool = False
+    ) -> dict[str, torch.Tensor]:
         """One optimisation step of both generators, then both discriminators; returns detached losses."""
         cfg, f = self.cfg, self.fwd
         if cfg.channels_last:

@@ -8,9 +8,14 @@ Paths (CONTRIBUTING.md): clone frames under ``<ws>/data/vkitti2``, style lists
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from photosynth.runtime import Workspace
 from photosynth.translate.cyclegan.config import CycleGANConfig
+
+if TYPE_CHECKING:  # torch-importing modules, loaded lazily
+    from photosynth.translate.cyclegan.train import TrainResult
+    from photosynth.translate.cyclegan.translate import TranslateReport
 
 #: The weathers the study translates (vKITTI2 variation names).
 WEATHERS: tuple[str, ...] = ("fog", "overcast", "rain")
@@ -37,7 +42,8 @@ def clone_frames(root: str | Path, camera: str = "Camera_0") -> list[Path]:
     for scene in find_scenes(root).values():
         frames += sorted((scene / "clone" / "frames" / "rgb" / camera).glob("rgb_*.jpg"))
     if not frames:
-        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for Scene??/clone/frames/rgb/{camera}/rgb_*.jpg)")
+        pattern = f"Scene??/clone/frames/rgb/{camera}/rgb_*.jpg"
+        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for {pattern})")
     return frames
 
 
@@ -67,7 +73,9 @@ def translated_dir(ws: Workspace, weather: str) -> Path:
     return ws.root / "translated" / METHOD / weather
 
 
-def train_weather(ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: str | None = None, progress: bool = True):
+def train_weather(
+    ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: str | None = None, progress: bool = True
+) -> TrainResult:
     """Train (or resume; a finished checkpoint returns at once) the clone ↔ ``weather`` model."""
     from photosynth.translate.cyclegan.train import train
 
@@ -75,7 +83,9 @@ def train_weather(ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: s
     return train(cfg, a, style_list(ws, weather), model_dir(ws, weather), resume=True, device=device, progress=progress)
 
 
-def translate_weather(ws: Workspace, weather: str, *, frames: list[Path] | None = None, **options):
+def translate_weather(
+    ws: Workspace, weather: str, *, frames: list[Path] | None = None, **options: Any
+) -> TranslateReport:
     """Translate ``frames`` (default: :func:`translation_sources`) with the trained ``weather`` model."""
     from photosynth.translate.cyclegan.model import load_generator
     from photosynth.translate.cyclegan.train import CHECKPOINT

@@ -148,7 +148,8 @@ def train(
     )
     batches = iter(loader)
     new_log = not log_path.is_file()
-    bar = tqdm(total=end, initial=model.step, desc=f"cyclegan {out_dir.name}", unit="step", disable=not (progress and place.main))
+    show = progress and place.main
+    bar = tqdm(total=end, initial=model.step, desc=f"cyclegan {out_dir.name}", unit="step", disable=not show)
     with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
         writer = csv.DictWriter(log, fieldnames=CSV_FIELDS)
         if new_log:
