@@ -103,15 +103,22 @@ def place_font(target: Path) -> Path:
 
 
 def ultralytics_module(workspace: Workspace | None = None) -> ModuleType:
-    """Import ultralytics offline-safe: env from :func:`configure`, ``sync=False``, numpy options kept."""
+    """Import ultralytics offline-safe: env from :func:`configure`, ``sync=False``, and the global state it changes on
+    import (numpy print options, ``PIL.Image.open``, OpenCV's thread count) restored."""
     if "ultralytics" not in sys.modules:
         configure(workspace)
+    import cv2
     import numpy as np
+    from PIL import Image
 
-    options = np.get_printoptions()
+    # ultralytics changes these on import (ENVIRONMENT.md P9; it also swaps PIL's Image.open for a wrapper that
+    # tries to install pi-heif on any unidentifiable file): put them back.
+    options, image_open, cv2_threads = np.get_printoptions(), Image.open, cv2.getNumThreads()
     import ultralytics
 
     np.set_printoptions(**options)
+    Image.open = image_open
+    cv2.setNumThreads(cv2_threads)
     update = {"sync": False}
     if workspace is not None:
         update |= {"runs_dir": str(workspace.stage("detectors")), "datasets_dir": str(workspace.root)}

@@ -37,13 +37,16 @@ def test_configure_sets_offline_env_and_places_font(tmp_path: Path, monkeypatch:
 
 def test_ultralytics_module_is_offline_and_keeps_numpy_printoptions(tmp_path: Path) -> None:
     code = f"""
-import json, numpy as np, sys
+import json, numpy as np, sys, cv2
+from PIL import Image
 from photosynth import runtime
 ws = runtime.Workspace({str(tmp_path / 'ws')!r})
-before = np.get_printoptions()
+before = (np.get_printoptions(), Image.open, cv2.getNumThreads())
 ul = runtime.ultralytics_module(ws)
 from ultralytics.utils import ONLINE
-print(json.dumps({{"same": np.get_printoptions() == before, "online": ONLINE, "sync": ul.settings["sync"],
+import ultralytics.data, ultralytics.utils.patches
+after = (np.get_printoptions(), Image.open, cv2.getNumThreads())
+print(json.dumps({{"same": after == before, "online": ONLINE, "sync": ul.settings["sync"],
                   "runs_dir": ul.settings["runs_dir"]}}))
 """
     env = {k: v for k, v in os.environ.items() if k != "YOLO_CONFIG_DIR"}

@@ -113,6 +113,8 @@ def test_cli_stylize_augment(tmp_path: Path, capsys: pytest.CaptureFixture, monk
     expected = frameset.clone_frames(root, "fog")
     assert sorted(imageio.list_images(out)) == sorted(imageio.mirrored_path(p, root, out) for p in expected)
     assert '"written": ' in capsys.readouterr().out
+    assert cli.main(["stylize", "augment", "sun", "--workspace", str(ws), "--no-progress"]) == 0  # not a mix slot:
+    assert len(imageio.list_images(ws / "translated" / "augment" / "sun")) == 14  # every clone frame
     assert cli.main(["stylize", "augment", "fog", "--workspace", str(ws), "--shard", "2/1"]) == 2
     assert "shard" in capsys.readouterr().err
 

@@ -152,14 +152,15 @@ def _versions() -> dict[str, str]:
 def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
     """The vKITTI2 clone frames a weather's slot of the training mixes needs.
 
-    Uses :func:`photosynth.study.mixes.translation_sources` when that module is present; otherwise every
-    ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root`` (a superset, so nothing is missed).
+    Uses :func:`photosynth.study.mixes.translation_sources` for the study's weathers (fog, overcast, rain)
+    when that module is present; otherwise, and for other weathers (snow, sun), every
+    ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root``.
     """
     try:
         from photosynth.study.mixes import translation_sources
     except ImportError:
         translation_sources = None
-    if translation_sources is not None:
+    if translation_sources is not None and weather in style_domains():
         return [Path(p) for p in translation_sources(vkitti_root, weather)]
     root = Path(vkitti_root)
     if not root.is_dir():
