@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from photosynth.atomic import write_json
 from photosynth import runtime
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
@@ -135,16 +136,6 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return json.loads((Path(folder) / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-
-
-def write_json(path: Path, obj: Any, indent: int | None = 1) -> Path:
-    """Write ``obj`` as JSON atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=indent, separators=None if indent else (",", ":")))
-    os.replace(tmp, path)
-    return path
 
 
 def versions() -> dict[str, str]:

@@ -8,13 +8,13 @@ skipped on re-run.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from photosynth.atomic import atomic_open
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -52,19 +52,12 @@ def write_image(path: str | Path, rgb: np.ndarray, quality: int = 95) -> Path:
     array = np.asarray(rgb)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
         raise ValueError(f"{path}: expected an H×W×3 uint8 array, got {array.dtype} {array.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            image = Image.fromarray(array)
-            if path.suffix.lower() == ".png":
-                image.save(fh, format="PNG")
-            else:
-                image.save(fh, format="JPEG", quality=quality)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        image = Image.fromarray(array)
+        if path.suffix.lower() == ".png":
+            image.save(fh, format="PNG")
+        else:
+            image.save(fh, format="JPEG", quality=quality)
     return path
 
 
@@ -136,17 +129,3 @@ def pending(pairs: Iterable[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     """The ``(input, output)`` pairs whose output does not exist yet (resume skips the rest)."""
     return [(src, dst) for src, dst in pairs if not dst.is_file()]
 
-
-def write_text(path: str | Path, text: str) -> Path:
-    """Write a text file atomically (a temporary file in the same folder, then a rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

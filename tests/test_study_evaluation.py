@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from photosynth import detect, figures
+from photosynth.atomic import write_json
 from photosynth.cli import main
 from photosynth.runtime import Workspace
 from photosynth.study import evaluation
@@ -44,7 +45,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     for s in evaluation.eval_sets(ws):
         coco = json.loads(s.coco.read_text())
         for mix, quality in (("baseline", 0.5), ("cyclegan", 0.9), ("nst", 0.5)):
-            detect.write_json(evaluation.prediction_path(ws, mix, s), fake_predictions(coco, rng, quality))
+            write_json(evaluation.prediction_path(ws, mix, s), fake_predictions(coco, rng, quality))
     return ws
 
 

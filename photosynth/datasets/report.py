@@ -10,15 +10,13 @@ and counted under ``zero_area``.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from photosynth.atomic import write_json
 from photosynth.frames import Frame
 from photosynth.imageio import ImageError, image_size
 
@@ -168,10 +166,4 @@ class ConversionReport:
 
     def write(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` as JSON atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(self.to_dict(), fh, indent=1)
-        os.replace(tmp, path)
-        return path
+        return write_json(path, self.to_dict())

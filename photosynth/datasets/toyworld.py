@@ -28,7 +28,8 @@ from tqdm import tqdm
 
 from photosynth.datasets.toyscene import STREET_PERIOD, Camera, Facade, Raster, Thing, View, rasterize
 from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
-from photosynth.imageio import write_image, write_text
+from photosynth.atomic import write_text
+from photosynth.imageio import write_image
 
 VERSION = 2  # bump when the rendering changes: a manifest of another version is regenerated
 #: vKITTI2 scene ↔ KITTI tracking sequence.

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
 
+from photosynth.atomic import write_text
 from photosynth.datasets.report import ConversionReport
 from photosynth.frames import CLASSES, Box, Frame
 from photosynth.imageio import IMAGE_SUFFIXES
@@ -69,7 +69,7 @@ class YoloWriter:
         image, label = self.paths(frame, split)
         lines = label_lines(frame)
         _place(frame.image, image, self.mode)
-        _atomic_text(label, "".join(f"{line}\n" for line in lines))
+        write_text(label, "".join(f"{line}\n" for line in lines))
         self.splits[split] = self.splits.get(split, 0) + 1
         return len(lines)
 
@@ -92,7 +92,7 @@ def write_data_yaml(out: str | Path, splits: Sequence[str], names: Sequence[str]
     data["nc"] = len(names)
     data["names"] = dict(enumerate(names))
     path = out / "data.yaml"
-    _atomic_text(path, yaml.safe_dump(data, sort_keys=False))
+    write_text(path, yaml.safe_dump(data, sort_keys=False))
     return path
 
 
@@ -158,11 +158,3 @@ def _place(source: Path, target: Path, mode: LinkMode) -> None:
     else:
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

@@ -7,14 +7,13 @@ pycocotools' AP@0.5, ``ap50_legacy`` YOLOv5 ``val.py``'s (the original study's n
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from photosynth.atomic import atomic_open
 from photosynth.metrics.ap import Detections, GroundTruth, as_detections, as_ground_truth, match, score
 
 #: Columns of ``metrics.csv``, in order.
@@ -44,15 +43,7 @@ def evaluate_predictions(gt: GroundTruth | Mapping[str, Any] | str | Path,
 
 def write_metrics(frame: pd.DataFrame, out_dir: str | Path) -> Path:
     """Write ``out_dir/metrics.csv`` atomically and return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "metrics.csv"
-    fd, tmp = tempfile.mkstemp(prefix=".metrics.", suffix=".csv", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    target = Path(out_dir) / "metrics.csv"
+    with atomic_open(target, "w", newline="") as fh:
+        frame.to_csv(fh, index=False)
     return target

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from photosynth.atomic import atomic_open
 from photosynth import detect
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
@@ -320,9 +321,8 @@ def bootstrap_study(
     diffs = diffs.assign(**meta)
     results = workspace.stage("results")
     for frame, name in ((intervals, "intervals.csv"), (diffs, "bootstrap.csv")):
-        tmp = results / f".{name}.tmp"
-        frame.to_csv(tmp, index=False)
-        tmp.replace(results / name)
+        with atomic_open(results / name, newline="") as fh:
+            frame.to_csv(fh, index=False)
     return intervals, diffs
 
 
@@ -425,7 +425,6 @@ def domain_gap_table(
                      **gap.as_row()})
     table = pd.DataFrame(rows)
     if not table.empty:
-        out = workspace.stage("results") / "domain_gap.csv"
-        table.to_csv(out.with_name(".domain_gap.csv.tmp"), index=False)
-        out.with_name(".domain_gap.csv.tmp").replace(out)
+        with atomic_open(workspace.stage("results") / "domain_gap.csv", newline="") as fh:
+            table.to_csv(fh, index=False)
     return table

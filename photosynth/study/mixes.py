@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from photosynth.atomic import write_json
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
 
@@ -378,7 +379,7 @@ def build_mix(
         "composition": {source: row.to_dict() for source, row in table.iterrows()},
         "versions": _versions(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }  # fmt: skip
-    _write_json(out / MANIFEST, manifest)
+    write_json(out / MANIFEST, manifest, default=str)
     return MixResult(mix, out, data_yaml, items, table, skipped=False)
 
 
@@ -417,12 +418,6 @@ def _clear(out: Path) -> None:
     for name in ("images", "labels"):
         if (out / name).is_dir():
             shutil.rmtree(out / name)
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str) + "\n")
-    os.replace(tmp, path)
 
 
 def _versions() -> dict[str, str]:

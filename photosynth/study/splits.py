@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from photosynth.frames import CLASSES, Frame
-from photosynth.imageio import write_text
+from photosynth.atomic import write_text
 
 #: vKITTI2 weather → the BDD domain whose images are its style.
 STYLE_DOMAINS: dict[str, str] = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}

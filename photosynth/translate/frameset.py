@@ -9,9 +9,7 @@ re-run (resume), and ``--shard i/n`` splits the work between processes.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from photosynth.atomic import write_json
 from photosynth import imageio
 
 #: The manifest every translator writes beside its outputs (one per shard: ``manifest.shard-i-of-n.json``).
@@ -106,22 +105,6 @@ def run_jobs(
     return done
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def manifest_path(out_root: str | Path, shard: str | None = None) -> Path:
     """``manifest.json``, or ``manifest.shard-i-of-n.json`` for a shard of several."""
     index, count = imageio.parse_shard(shard)
@@ -138,7 +121,7 @@ def write_manifest(out_root: str | Path, shard: str | None, payload: dict[str, A
         "versions": _versions(),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    return write_text_atomic(manifest_path(out_root, shard), json.dumps(record, indent=2, default=str) + "\n")
+    return write_json(manifest_path(out_root, shard), record, indent=2, default=str)
 
 
 def _versions() -> dict[str, str]:

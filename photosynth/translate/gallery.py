@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from photosynth.atomic import atomic_open
 from photosynth import imageio
 
 if TYPE_CHECKING:
@@ -84,16 +83,8 @@ def write_gif(frames: Sequence[np.ndarray], path: str | Path, duration_ms: int =
     images = [Image.fromarray(np.asarray(f)) for f in frames]
     if scale != 1:
         images = [im.resize((im.width * scale, im.height * scale), Image.Resampling.NEAREST) for im in images]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gif", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
     return path
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from photosynth.atomic import write_text
 from photosynth import imageio
 from photosynth.translate import frameset
 from photosynth.translate.nst import RANDOM_INIT_NOTICE, NSTConfig, StyleTransfer, Weights
@@ -107,7 +108,7 @@ class _LossLog:
         for row in history:
             writer.writerow([key, *(row[c] for c in self.COLUMNS[1:])])
         self.text += buf.getvalue()
-        frameset.write_text_atomic(self.path, self.text)
+        write_text(self.path, self.text)
 
 
 def read_losses(path: str | Path) -> list[dict[str, Any]]:
