@@ -82,6 +82,7 @@ def configure(workspace: Workspace | None = None) -> dict[str, str]:
         "KERAS_HOME": os.environ.get("KERAS_HOME", str(Path.home() / ".keras")),
         "TORCH_HOME": os.environ.get("TORCH_HOME", str(Path.home() / ".cache" / "torch")),
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
+        "NO_ALBUMENTATIONS_UPDATE": "1",  # albumentations checks PyPI for a newer release on import
     }
     os.environ.update(values)
     place_font(config_dir / "Ultralytics" / "Arial.ttf")
