@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from photosynth.atomic import atomic_open
 
 #: Format marker stored in every checkpoint.
 FORMAT = "photosynth-cyclegan/1"
@@ -21,19 +22,11 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Write ``state`` (tensors and primitive containers only) to ``path`` atomically (temp file, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"format": FORMAT, **state}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_open(path, "wb") as fh:
+        torch.save({"format": FORMAT, **state}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())  # a checkpoint is what a resumed run trusts: make it durable
+    return Path(path)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

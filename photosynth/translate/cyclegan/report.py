@@ -95,8 +95,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
 
 def write_gif(rows: Sequence[list[tuple[str, np.ndarray]]], path: str | Path, width: int = 620, ms: int = 700) -> Path:
     """Animated GIF cycling through each frame's panels (labelled), written atomically."""
-    import os
-    import tempfile
+    from photosynth.translate.gallery import write_gif as write_frames
 
     images = []
     for panels in rows:
@@ -106,17 +105,7 @@ def write_gif(rows: Sequence[list[tuple[str, np.ndarray]]], path: str | Path, wi
             draw = ImageDraw.Draw(image)
             draw.rectangle((0, 0, 8 + 7 * len(name), 16), fill=(0, 0, 0))
             draw.text((4, 2), name, fill=(255, 255, 255))
-            images.append(image.convert("P", palette=Image.ADAPTIVE))
+            images.append(np.asarray(image))
     if not images:
         raise ValueError("no frames for the GIF")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gif", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=ms, loop=0)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_frames(images, path, duration_ms=ms)

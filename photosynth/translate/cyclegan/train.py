@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from photosynth import runtime
+from photosynth.atomic import atomic_open
 from photosynth.imageio import write_image
 from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -76,12 +76,10 @@ def _truncate_log(path: Path, step: int) -> None:
         return
     with path.open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", newline="") as fh:
+    with atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def _write_checkpoint(model: CycleGANModel, out_dir: Path, place: distributed.Dist) -> None:
