@@ -1,7 +1,8 @@
 """Check a built book the way a reader sees it: every page opened in headless Chromium.
 
 Per page: it loads, every image loads (``naturalWidth > 0``), MathJax typeset every formula (no raw TeX left
-in the text), and every internal link points to a file that exists (and to an anchor that exists on it).
+in the text, no output shown as a Python repr), and every internal link points to a file that
+exists (and to an anchor that exists on it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 #: Pages Sphinx generates that carry no report content.
 SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
+#: A pasted output that did not render (e.g. a glued ``Markdown`` object shown as its repr).
+UNRENDERED = re.compile(r"<(?:IPython|matplotlib|pandas)\.[\w.]+ object(?: at 0x[0-9a-f]+)?>"
+                        r"|<Figure size \d+x\d+ with \d+ Axes>")
 
 
 @dataclass
@@ -91,6 +95,9 @@ def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport
                                  " mjx-container').forEach(e => e.remove()); return c.innerText; })()")
             if RAW_TEX.search(text):
                 report.problems.append(f"raw TeX in the text: {RAW_TEX.search(text).group(0)!r}")
+            whole = page.evaluate("document.body.innerText")
+            if UNRENDERED.search(whole):
+                report.problems.append(f"an output shows as a Python repr: {UNRENDERED.search(whole).group(0)!r}")
             hrefs = page.evaluate("Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
             report.problems += [p for h in hrefs if (p := _link_problem(path, h, html_dir))]
             reports.append(report)

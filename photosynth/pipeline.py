@@ -167,12 +167,13 @@ def check_executed(root: str | Path, profile: str) -> None:
 
 
 def build_book(root: str | Path, profile: str) -> Path:
-    """``jupyter-book build`` with warnings as errors; returns the HTML folder."""
+    """``jupyter-book build -W --all`` (every page re-read: the study pages paste outputs of the executed
+    notebooks, a dependency Sphinx does not track); returns the HTML folder."""
     root = Path(root)
     check_executed(root, profile)
     exe = Path(sys.executable).with_name("jupyter-book")
     command = [str(exe if exe.exists() else shutil.which("jupyter-book") or "jupyter-book"),
-               "build", str(root), "-W", "--keep-going"]
+               "build", str(root), "-W", "--keep-going", "--all"]  # --all: pages paste notebook outputs
     print(f"[photosynth] {' '.join(command)}", file=sys.stderr, flush=True)
     done = subprocess.run(command, cwd=root)
     if done.returncode != 0:
