@@ -9,6 +9,7 @@ as they are (``execute_notebooks: off``).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -111,23 +112,31 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
     configure(workspace)
     out_dir = root / EXECUTED_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Kernels inherit this process's environment: a non-inline MPLBACKEND (Agg in CI and tests) would make
+    # every figure a notebook displays or glues show up as its repr instead of an image.
+    backend = os.environ.pop("MPLBACKEND", None)
     executed = []
-    for name in names:
-        if only and name not in only:
-            continue
-        source = root / "notebooks" / f"{name}.ipynb"
-        if not source.is_file():
-            raise PipelineError(f"profile {profile.name!r} lists notebook {name!r} but {source} does not exist")
-        output = out_dir / f"{name}.ipynb"
-        print(f"[photosynth] executing {name} (profile {profile.name})", file=sys.stderr, flush=True)
-        try:
-            papermill.execute_notebook(
-                str(source), str(output), parameters=profile.parameters(name, workspace),
-                kernel_name=kernel, cwd=str(root), progress_bar=progress,
-            )
-        except PapermillExecutionError as exc:
-            raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source, output) from None
-        executed.append(output)
+    try:
+        for name in names:
+            if only and name not in only:
+                continue
+            source = root / "notebooks" / f"{name}.ipynb"
+            if not source.is_file():
+                raise PipelineError(f"profile {profile.name!r} lists notebook {name!r} but {source} does not exist")
+            output = out_dir / f"{name}.ipynb"
+            print(f"[photosynth] executing {name} (profile {profile.name})", file=sys.stderr, flush=True)
+            try:
+                papermill.execute_notebook(
+                    str(source), str(output), parameters=profile.parameters(name, workspace),
+                    kernel_name=kernel, cwd=str(root), progress_bar=progress,
+                )
+            except PapermillExecutionError as exc:
+                raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source,
+                                     output) from None
+            executed.append(output)
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
     return executed
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,13 @@ def test_book_refuses_mixed_or_missing_executions(project: Path) -> None:
         nbformat.write(nb, executed / f"{name}.ipynb")
     with pytest.raises(pipeline.PipelineError, match="second.ipynb: executed with profile 'other'"):
         pipeline.check_executed(project, "p")
+
+
+def test_figures_render_as_images_even_with_agg_in_the_environment(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # as in CI: must not reach the kernels
+    _notebook(project / "notebooks" / "first.ipynb", "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nfig")
+    prof = pipeline.load_profile("p", project)
+    [executed] = pipeline.run_notebooks(prof, project, Workspace(project / "ws"), only=["first"], progress=False)
+    outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), outputs
+    assert os.environ["MPLBACKEND"] == "Agg"  # restored for this process
