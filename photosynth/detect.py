@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from photosynth import environment, runtime
 from photosynth.atomic import write_json
-from photosynth import runtime
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
 
@@ -139,16 +139,8 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def versions() -> dict[str, str]:
-    """Library versions recorded in manifests."""
-    import importlib.metadata as md
-
-    out = {}
-    for name in ("photosynth", "ultralytics", "torch"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "absent"
-    return out
+    """Library versions recorded in detector manifests."""
+    return environment.versions(("ultralytics", "torch"))
 
 
 def amp_allowed(device: str) -> bool:

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Sequence
 from importlib import metadata
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from photosynth import __version__
 from photosynth.runtime import device, local_weights
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Distributions whose versions the report lists.
 DISTRIBUTIONS = ("numpy", "pandas", "torch", "torchvision", "tensorflow", "keras", "ultralytics",
                  "opencv-python", "albumentations", "pycocotools", "papermill", "jupyter-book")
 
 
-def versions() -> dict[str, str]:
-    """Installed versions (read from package metadata, nothing imported); ``missing`` when absent."""
+def versions(names: Sequence[str] = DISTRIBUTIONS) -> dict[str, str]:
+    """Python, photosynth and the installed versions of the distributions ``names`` (read from package
+    metadata, nothing imported; ``missing`` when absent). Manifests record this beside their outputs."""
     found = {"python": platform.python_version(), "photosynth": __version__}
-    for name in DISTRIBUTIONS:
+    for name in names:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -26,8 +30,10 @@ def versions() -> dict[str, str]:
     return found
 
 
-def report() -> pd.DataFrame:
+def report() -> "pd.DataFrame":
     """One table: versions, device, and each optional weights file (path or ``not present``)."""
+    import pandas as pd
+
     rows = [("version", k, v) for k, v in versions().items()]
     rows.append(("device", "compute", device()))
     rows += [("weights", k, str(v) if v else "not present (offline: place the file to enable)")

@@ -10,6 +10,7 @@ import torch
 from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (autouse fixture)
 from PIL import Image
 
+from photosynth.study.splits import STYLE_DOMAINS
 from photosynth import cli
 from photosynth.imageio import ImageError, image_size, read_rgb
 from photosynth.runtime import Workspace
@@ -153,7 +154,7 @@ def test_workspace_weather_train_and_translate(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="daytime_foggy.txt"):
         study.style_list(ws, "fog")
     domains = ws.stage("splits/weather")
-    (domains / f"{study.style_domains()['fog']}.txt").write_text("".join(f"{p}\n" for p in style))
+    (domains / f"{STYLE_DOMAINS['fog']}.txt").write_text("".join(f"{p}\n" for p in style))
     result = study.train_weather(ws, "fog", tiny_config(steps=1, decay_steps=1), progress=False)
     assert result.finished and result.out_dir == ws.root / "models" / "cyclegan" / "fog"
     frames = study.clone_frames(study.vkitti_root(ws))

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from photosynth.study.splits import STYLE_DOMAINS
 from photosynth import imageio
 from photosynth.runtime import VGG16_NOTOP
 from photosynth.translate import frameset, nst, nst_dataset
@@ -297,7 +298,7 @@ def make_workspace(root: Path, frames: int = 14) -> Path:
     styles = [imageio.write_image(root / "bdd" / f"fog{i}.jpg", smooth(200 + i, 24, 40)) for i in range(3)]
     lists = root / "splits" / "weather"
     lists.mkdir(parents=True)
-    for domain in frameset.style_domains().values():
+    for domain in STYLE_DOMAINS.values():
         (lists / f"{domain}.txt").write_text("\n".join(str(p) for p in styles) + "\n")
     return root
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from photosynth import imageio
 from photosynth.runtime import Workspace, configure
+from photosynth.study.splits import STYLE_DOMAINS
 from photosynth.translate import frameset, weather
 
 
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     methods = parser.add_subparsers(dest="method", metavar="METHOD", required=True)
 
     nst = methods.add_parser("nst", help="Gatys style transfer (Keras VGG16) with BDD weather photos as styles")
-    _common(nst, tuple(frameset.style_domains()))
+    _common(nst, tuple(STYLE_DOMAINS))
     nst.add_argument("--styles", help="style images: a list file or folder (default: "
                      "<workspace>/splits/weather/<domain>.txt for the weather)")
     nst.add_argument("--preset", default="study", help="NST preset: study (L-BFGS, 828x250) or tutorial (Adam)")

@@ -39,6 +39,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from photosynth.atomic import write_json
+from photosynth.environment import versions
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
 
@@ -377,7 +378,7 @@ def build_mix(
     manifest = {
         "stage": "mixes", "parameters": parameters, "fingerprint": digest, "frames": len(items), "boxes": boxes,
         "composition": {source: row.to_dict() for source, row in table.iterrows()},
-        "versions": _versions(), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": versions(()), "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }  # fmt: skip
     write_json(out / MANIFEST, manifest, default=str)
     return MixResult(mix, out, data_yaml, items, table, skipped=False)
@@ -418,15 +419,6 @@ def _clear(out: Path) -> None:
     for name in ("images", "labels"):
         if (out / name).is_dir():
             shutil.rmtree(out / name)
-
-
-def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    try:
-        return {"photosynth": md.version("photosynth")}
-    except md.PackageNotFoundError:
-        return {"photosynth": "absent"}
 
 
 def _relative(image: Path, root: str | Path) -> Path:

@@ -9,7 +9,6 @@ re-run (resume), and ``--shard i/n`` splits the work between processes.
 from __future__ import annotations
 
 import json
-import platform
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -18,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from photosynth.atomic import write_json
+from photosynth.environment import versions
 from photosynth import imageio
 
+#: Distributions whose versions a translator manifest records (they shape the pixels).
+LIBRARIES: tuple[str, ...] = ("numpy", "pillow", "keras", "tensorflow", "torch", "albumentations", "opencv-python", "scipy")
 #: The manifest every translator writes beside its outputs (one per shard: ``manifest.shard-i-of-n.json``).
 MANIFEST = "manifest.json"
 
@@ -117,33 +119,22 @@ def write_manifest(out_root: str | Path, shard: str | None, payload: dict[str, A
     record = {
         **payload,
         "shard": shard or "0/1",
-        "python": platform.python_version(),
-        "versions": _versions(),
+        "versions": versions(LIBRARIES),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return write_json(manifest_path(out_root, shard), record, indent=2, default=str)
 
 
-def _versions() -> dict[str, str]:
-    """Versions of the libraries that shape the outputs (only those already imported)."""
-    import sys
-
-    names = ("numpy", "PIL", "keras", "tensorflow", "torch", "albumentations", "cv2", "scipy")
-    return {name: str(getattr(sys.modules[name], "__version__", "?")) for name in names if name in sys.modules}
-
-
 def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
     """The vKITTI2 clone frames a weather's slot of the training mixes needs.
 
-    Uses :func:`photosynth.study.mixes.translation_sources` for the study's weathers (fog, overcast, rain)
-    when that module is present; otherwise, and for other weathers (snow, sun), every
-    ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root``.
+    :func:`photosynth.study.mixes.translation_sources` for the study's weathers (fog, overcast, rain); for other
+    weathers (snow, sun), every ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root``.
     """
-    try:
-        from photosynth.study.mixes import translation_sources
-    except ImportError:
-        translation_sources = None
-    if translation_sources is not None and weather in style_domains():
+    from photosynth.study.mixes import translation_sources
+    from photosynth.study.splits import STYLE_DOMAINS
+
+    if weather in STYLE_DOMAINS:
         return [Path(p) for p in translation_sources(vkitti_root, weather)]
     root = Path(vkitti_root)
     if not root.is_dir():
@@ -158,19 +149,11 @@ def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
 
 def style_list(workspace_root: str | Path, weather: str) -> Path:
     """``<workspace>/splits/weather/<domain>.txt``: the BDD style images of ``weather`` (fog, overcast, rain)."""
-    domains = style_domains()
+    from photosynth.study.splits import STYLE_DOMAINS as domains
+
     if weather not in domains:
         raise ValueError(f"no BDD style domain for weather {weather!r}; known: {', '.join(sorted(domains))}")
     path = Path(workspace_root) / "splits" / "weather" / f"{domains[weather]}.txt"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no style image list for {weather!r} (made by notebook 01 / `photosynth split`)")
     return path
-
-
-def style_domains() -> dict[str, str]:
-    """Weather → BDD domain, from :data:`photosynth.study.splits.STYLE_DOMAINS` (the study's three by default)."""
-    try:
-        from photosynth.study.splits import STYLE_DOMAINS
-    except ImportError:
-        return {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
-    return dict(STYLE_DOMAINS)

@@ -22,13 +22,6 @@ WEATHERS: tuple[str, ...] = ("fog", "overcast", "rain")
 METHOD = "cyclegan"
 
 
-def style_domains() -> dict[str, str]:
-    """vKITTI2 weather → BDD domain whose images are its style (``photosynth.study.splits.STYLE_DOMAINS``)."""
-    from photosynth.study.splits import STYLE_DOMAINS
-
-    return dict(STYLE_DOMAINS)
-
-
 def vkitti_root(ws: Workspace) -> Path:
     """The toy world's (or real) vKITTI2 root in the workspace."""
     return ws.root / "data" / "vkitti2"
@@ -56,7 +49,8 @@ def translation_sources(root: str | Path, weather: str) -> list[Path]:
 
 def style_list(ws: Workspace, weather: str) -> Path:
     """The BDD image list that is ``weather``'s style domain."""
-    domains = style_domains()
+    from photosynth.study.splits import STYLE_DOMAINS as domains
+
     if weather not in domains:
         raise ValueError(f"unknown weather {weather!r}; expected one of {sorted(domains)}")
     path = ws.root / "splits" / "weather" / f"{domains[weather]}.txt"
