@@ -15,6 +15,7 @@ from photosynth import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.book",
     "photosynth.commands.convert",
+    "photosynth.commands.cut",
     "photosynth.commands.cyclegan",
     "photosynth.commands.evaluate",
     "photosynth.commands.info",

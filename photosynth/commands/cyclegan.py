@@ -43,25 +43,47 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _add_config_options(parser: argparse.ArgumentParser) -> None:
+def add_config_options(
+    parser: argparse.ArgumentParser,
+    config_cls: type | None = None,
+    option_help: dict[str, str] = OPTION_HELP,
+    *,
+    hidden: tuple[str, ...] = (),
+    choices: dict[str, tuple[str, ...]] | None = None,
+    mode_defaults: dict[str, dict] | None = None,
+) -> None:
+    """One flag per field of ``config_cls`` (default :class:`CycleGANConfig`) except ``hidden``.
+
+    A field whose default is ``None`` takes its value from ``mode_defaults`` (per mode; shown in the help).
+    """
     from photosynth.translate.cyclegan.config import COMPILE_MODES, GAN_MODES, PREPROCESS_MODES, CycleGANConfig
 
+    config_cls = config_cls or CycleGANConfig
     choices = {
         "norm": ("instance", "batch"), "gan_mode": GAN_MODES, "preprocess": PREPROCESS_MODES, "compile": COMPILE_MODES,
+        **(choices or {}),
     }  # fmt: skip
     group = parser.add_argument_group("model and training options (defaults: the reference implementation)")
-    for field in dataclasses.fields(CycleGANConfig):
+    for field in dataclasses.fields(config_cls):
+        if field.name in hidden:
+            continue
         default = field.default
-        if isinstance(default, bool):
+        shown = repr(default)
+        example = default
+        if default is None and mode_defaults:
+            example = next(iter(mode_defaults.values()))[field.name]
+            shown = "by mode: " + ", ".join(f"{m} {values[field.name]!r}" for m, values in mode_defaults.items())
+        if isinstance(example, bool):
             group.add_argument(
                 _flag(field.name), action=argparse.BooleanOptionalAction, default=default,
-                help=f"{OPTION_HELP[field.name]} (default: {default})",
+                help=f"{option_help[field.name]} (default: {shown})",
             )  # fmt: skip
         else:
+            kind = str if isinstance(example, tuple) else type(example)
             group.add_argument(
-                _flag(field.name), type=type(default), default=default, choices=choices.get(field.name),
+                _flag(field.name), type=kind, default=default, choices=choices.get(field.name),
                 metavar=None if field.name in choices else field.name.upper(),
-                help=f"{OPTION_HELP[field.name]} (default: {default!r})",
+                help=f"{option_help[field.name]} (default: {shown})",
             )  # fmt: skip
 
 
@@ -82,6 +104,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "steps), OUT/losses.csv, OUT/samples/*.png. With --workspace and --weather, A is the workspace's vKITTI2 "
         "clone Camera_0 frames, B the weather's BDD style list, OUT models/cyclegan/<weather>.",
     )
+    add_train_arguments(train)
+    add_config_options(train)
+    train.set_defaults(func=handle_train, method="cyclegan", config_cls=None)
+
+    tr = sub.add_parser(
+        "translate",
+        help="translate a folder or list of images at their original size",
+        description="Translate every image with one generator of a checkpoint. Outputs mirror the inputs' paths "
+        "relative to --input-root under OUT, are written atomically and skipped when they exist (resume). "
+        "With --workspace and --weather the inputs are the clone frames the mixes need.",
+    )
+    add_translate_arguments(tr)
+    tr.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="which generator (default AtoB)")
+    tr.set_defaults(func=handle_translate, method="cyclegan")
+
+
+def add_train_arguments(train: argparse.ArgumentParser) -> None:
+    """Paths, resume and device flags of ``<method> train`` (config flags: :func:`add_config_options`)."""
     train.add_argument("--a", help="domain A: folder, list file (one path a line)")
     train.add_argument("--b", help="domain B: folder or list file")
     train.add_argument("--out", type=Path, help="output folder")
@@ -92,23 +132,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--until-step", type=int, help="stop after this many steps (checkpoint written)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 … (default: cuda when available)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_config_options(train)
-    train.set_defaults(func=handle_train)
 
-    tr = sub.add_parser(
-        "translate",
-        help="translate a folder or list of images at their original size",
-        description="Translate every image with one generator of a checkpoint. Outputs mirror the inputs' paths "
-        "relative to --input-root under OUT, are written atomically and skipped when they exist (resume). "
-        "With --workspace and --weather the inputs are the clone frames the mixes need.",
-    )
+
+def add_translate_arguments(tr: argparse.ArgumentParser) -> None:
+    """Paths, batching, format and device flags of ``<method> translate``."""
     tr.add_argument("--checkpoint", type=Path, help="checkpoint.pt of a training run")
     tr.add_argument("--input", help="folder or list file of images")
     tr.add_argument("--input-root", type=Path, help="root the output paths mirror (default: --input folder)")
     tr.add_argument("--out", type=Path, help="output root")
     tr.add_argument("--workspace", type=Path, help="study workspace (with --weather: fills the other paths)")
     tr.add_argument("--weather", choices=("fog", "overcast", "rain"), help="weather to translate in the workspace")
-    tr.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="which generator (default AtoB)")
     tr.add_argument("--format", dest="fmt", choices=("jpg", "png", "same"), default="jpg", help="output format")
     tr.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
     tr.add_argument("--batch-size", type=int, default=4, help="frames per forward pass (same-size frames)")
@@ -119,7 +152,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
     tr.add_argument("--overwrite", action="store_true", help="translate again even where outputs exist")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
-    tr.set_defaults(func=handle_translate)
 
 
 def _workspace(args: argparse.Namespace):
@@ -132,21 +164,22 @@ def _workspace(args: argparse.Namespace):
 
 
 def handle_train(args: argparse.Namespace) -> int:
-    """Build the config from the flags and train."""
+    """Build the config (``args.config_cls``, default CycleGAN's) from the flags and train."""
     from photosynth.cli import UsageError
     from photosynth.translate.cyclegan import study
     from photosynth.translate.cyclegan.config import CycleGANConfig
     from photosynth.translate.cyclegan.train import train
 
+    config_cls = args.config_cls or CycleGANConfig
     try:
-        cfg = CycleGANConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(CycleGANConfig)})
+        cfg = config_cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls) if hasattr(args, f.name)})
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     ws = _workspace(args)
     if ws is not None:
         a = args.a or study.clone_frames(study.vkitti_root(ws))
         b = args.b or study.style_list(ws, args.weather)
-        out = args.out or study.model_dir(ws, args.weather)
+        out = args.out or study.model_dir(ws, args.weather, args.method)
     else:
         a, b, out = args.a, args.b, args.out
     if a is None or b is None or out is None:
@@ -174,8 +207,8 @@ def handle_translate(args: argparse.Namespace) -> int:
     if ws is not None:
         root = args.input_root or study.vkitti_root(ws)
         source = args.input or study.translation_sources(root, args.weather)
-        checkpoint = args.checkpoint or study.model_dir(ws, args.weather) / CHECKPOINT
-        out = args.out or study.translated_dir(ws, args.weather)
+        checkpoint = args.checkpoint or study.model_dir(ws, args.weather, args.method) / CHECKPOINT
+        out = args.out or study.translated_dir(ws, args.weather, args.method)
     else:
         root, source, checkpoint, out = args.input_root, args.input, args.checkpoint, args.out
     if source is None or checkpoint is None or out is None:
@@ -187,7 +220,7 @@ def handle_translate(args: argparse.Namespace) -> int:
     from photosynth import runtime
 
     device = runtime.device(args.device)
-    generator, _ = load_generator(checkpoint, args.direction, device)
+    generator, _ = load_generator(checkpoint, getattr(args, "direction", "AtoB"), device)
     report = translate_images(
         generator, source, out, input_root=root, fmt=args.fmt, quality=args.quality, batch_size=args.batch_size,
         num_workers=args.workers, writers=args.writers, shard_spec=args.shard, device=device, bf16=args.bf16,

@@ -1,7 +1,9 @@
-"""The training loop: resumable checkpoints, a CSV loss log, sample grids and a progress bar.
+"""The training loop of every model kind (CycleGAN, CUT): resumable checkpoints, a CSV loss log, sample grids
+and a progress bar. The config's type picks the model (:func:`.model.model_class`).
 
 Output folder layout: ``checkpoint.pt`` (latest, atomic), ``options.json``, ``losses.csv``,
-``samples/step_NNNNNNN.png`` (rows: real A, A→B, A→B→A / real B, B→A, B→A→B).
+``samples/step_NNNNNNN.png`` (CycleGAN rows: real A, A→B, A→B→A / real B, B→A, B→A→B; CUT: real A, A→B, real B,
+B→B identity).
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.data import UnalignedDataset, make_loader, to_uint8, training_files
-from photosynth.translate.cyclegan.model import LOSS_NAMES, CycleGANModel
+from photosynth.translate.cyclegan.model import LOSS_NAMES, TrainableModel, config_from_state, model_class
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
-CSV_FIELDS: tuple[str, ...] = ("step", "lr", *LOSS_NAMES, "images_per_s")
+CSV_FIELDS: tuple[str, ...] = ("step", "lr", *LOSS_NAMES, "images_per_s")  # CycleGAN's
+
+
+def csv_fields(loss_names: Sequence[str]) -> tuple[str, ...]:
+    """Columns of ``losses.csv`` for a model kind with these losses."""
+    return ("step", "lr", *loss_names, "images_per_s")
 
 
 @dataclass(frozen=True)
@@ -59,37 +66,40 @@ def is_finished(out_dir: str | Path) -> bool:
     if not path.is_file():
         return False
     state = load_checkpoint(path)
-    return int(state["step"]) >= CycleGANConfig.from_dict(state["config"]).total_steps
+    return int(state["step"]) >= config_from_state(state, path).total_steps
 
 
-def sample_grid(visuals: dict[str, torch.Tensor]) -> np.ndarray:
-    """2×3 grid of the first image of each visual (A row, B row), H×W×3 uint8."""
+def sample_grid(
+    visuals: dict[str, torch.Tensor],
+    rows_of_names: Sequence[Sequence[str]] = (("real_A", "fake_B", "rec_A"), ("real_B", "fake_A", "rec_B")),
+) -> np.ndarray:
+    """Grid of the first image of each visual, one row per name tuple (default: CycleGAN's A and B rows)."""
     rows = []
-    for names in (("real_A", "fake_B", "rec_A"), ("real_B", "fake_A", "rec_B")):
+    for names in rows_of_names:
         rows.append(np.concatenate([to_uint8(visuals[n])[0] for n in names], axis=1))
     return np.concatenate(rows, axis=0)
 
 
-def _truncate_log(path: Path, step: int) -> None:
+def _truncate_log(path: Path, step: int, fields: Sequence[str] = CSV_FIELDS) -> None:
     """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from)."""
     if not path.is_file():
         return
     with path.open(newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
     with atomic_open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
 
 
-def _write_checkpoint(model: CycleGANModel, out_dir: Path, place: distributed.Dist) -> None:
+def _write_checkpoint(model: TrainableModel, out_dir: Path, place: distributed.Dist) -> None:
     state = model.state_dict()
     per_rank = distributed.gather({"pools": state.pop("pools"), "rng": rng_state()}, place)
     if place.main:
         save_checkpoint(out_dir / CHECKPOINT, {**state, "world": place.world, "ranks": per_rank})
 
 
-def _restore(model: CycleGANModel, path: Path, place: distributed.Dist) -> None:
+def _restore(model: TrainableModel, path: Path, place: distributed.Dist) -> None:
     state = load_checkpoint(path)
     ranks = state.get("ranks", [])
     if state.get("world", 1) != place.world or len(ranks) != place.world:
@@ -114,7 +124,8 @@ def train(
     device: str | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train a CycleGAN between domain A (``a_source``) and B (``b_source``) into ``out_dir``.
+    """Train a CycleGAN (or, for a :class:`~.cut_config.CUTConfig`, a CUT) from domain A (``a_source``) to B
+    (``b_source``) into ``out_dir``.
 
     Sources are folders, list files or lists of image paths. With ``resume`` an existing checkpoint is
     continued exactly; without it an existing checkpoint is an error unless ``overwrite``. ``until_step``
@@ -128,7 +139,8 @@ def train(
         raise FileExistsError(f"{ckpt} exists: resume it, or pass overwrite to start again")
 
     runtime.seed_everything(cfg.seed)  # python, numpy and torch: the initial weights
-    model = CycleGANModel(cfg, dev, place)
+    model = model_class(cfg)(cfg, dev, place)
+    fields = csv_fields(model.LOSS_NAMES)
     if ckpt.is_file() and resume:
         _restore(model, ckpt, place)
     elif place.main:
@@ -136,7 +148,7 @@ def train(
     if place.main:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "options.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-        _truncate_log(log_path, model.step)
+        _truncate_log(log_path, model.step, fields)
 
     end = min(cfg.total_steps, until_step if until_step is not None else cfg.total_steps)
     if model.step >= end:
@@ -147,9 +159,9 @@ def train(
     batches = iter(loader)
     new_log = not log_path.is_file()
     show = progress and place.main
-    bar = tqdm(total=end, initial=model.step, desc=f"cyclegan {out_dir.name}", unit="step", disable=not show)
+    bar = tqdm(total=end, initial=model.step, desc=f"{model.KIND} {out_dir.name}", unit="step", disable=not show)
     with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
-        writer = csv.DictWriter(log, fieldnames=CSV_FIELDS)
+        writer = csv.DictWriter(log, fieldnames=fields)
         if new_log:
             writer.writeheader()
         tick, tick_step = time.perf_counter(), model.step
@@ -168,9 +180,9 @@ def train(
                 values = {k: float(v) for k, v in losses.items()}
                 writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
                 log.flush()
-                bar.set_postfix(G=f"{values['G_A'] + values['G_B']:.3f}", D=f"{values['D_A'] + values['D_B']:.3f}")
+                bar.set_postfix({k: f"{sum(values[n] for n in names):.3f}" for k, names in model.PROGRESS.items()})
             if sample:
-                write_image(out_dir / "samples" / f"step_{step:07d}.png", sample_grid(model.visuals))
+                write_image(out_dir / "samples" / f"step_{step:07d}.png", sample_grid(model.visuals, model.visual_rows))
             if step % cfg.checkpoint_every == 0 or step == end:
                 _write_checkpoint(model, out_dir, place)
             bar.update(1)
