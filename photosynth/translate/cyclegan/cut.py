@@ -72,11 +72,15 @@ class PatchSampleF(nn.Module):
         self.mlps = nn.ModuleList(nn.Sequential(nn.Linear(c, nc), nn.ReLU(), nn.Linear(nc, nc)) for c in channels)
 
     def forward(
-        self, feats: Sequence[torch.Tensor], num_patches: int, patch_ids: Sequence[torch.Tensor] | None = None
+        self,
+        feats: Sequence[torch.Tensor],
+        num_patches: int,
+        patch_ids: Sequence[torch.Tensor] | None = None,
+        generator: torch.Generator | None = None,
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """``(B·P)×nc`` embeddings per layer and the sampled locations (drawn when ``patch_ids`` is None).
 
-        Locations come from the CPU generator (checkpointed, device-independent), ``P = min(num_patches, H·W)``.
+        Locations are drawn on the CPU from ``generator`` (default: torch's), ``P = min(num_patches, H·W)``.
         """
         if len(feats) != len(self.mlps):
             raise ValueError(f"PatchSampleF has {len(self.mlps)} layers, got {len(feats)} feature maps")
@@ -84,7 +88,7 @@ class PatchSampleF(nn.Module):
         for index, (feat, mlp) in enumerate(zip(feats, self.mlps)):
             flat = feat.permute(0, 2, 3, 1).flatten(1, 2)  # B × HW × C
             if patch_ids is None:
-                chosen = torch.randperm(flat.shape[1])[: min(num_patches, flat.shape[1])].to(feat.device)
+                chosen = torch.randperm(flat.shape[1], generator=generator)[:num_patches].to(feat.device)
             else:
                 chosen = patch_ids[index]
             x = mlp(flat[:, chosen, :].flatten(0, 1))
@@ -153,6 +157,9 @@ class CUTModel(TrainableModel):
         # One Adam over G and F equals the authors' two (same hyperparameters; Adam is per parameter).
         self._optimisers([*self.G.parameters(), *self.F.parameters()], self.D.parameters())
         self.fwd = {"G": self._compiled(self.G), "D": self._compiled(self.D)}
+        # Patch locations and flips draw from this rank's own generator, saved with the checkpoint: the global
+        # torch RNG is also drawn by the data loader when a run (re)starts, so it cannot carry an exact resume.
+        self.rng = torch.Generator().manual_seed(cfg.seed * 7919 + 2 * self.place.rank + 17)
         self.visual_rows = (("real_A", "fake_B", "real_B", "idt_B") if cfg.nce_idt else ("real_A", "fake_B", "real_B"),)
 
     @property
@@ -167,7 +174,7 @@ class CUTModel(TrainableModel):
             feat_q = [torch.flip(f, [3]) for f in feat_q]
         with torch.no_grad():  # keys are detached in the loss: no graph needed (same values)
             feat_k = encoder_features(self.G, source, cfg.nce_layers)
-            k_pool, ids = self.F(feat_k, cfg.num_patches)
+            k_pool, ids = self.F(feat_k, cfg.num_patches, generator=self.rng)
         q_pool, _ = self.F(feat_q, cfg.num_patches, ids)
         batch = 1 if cfg.nce_includes_all_negatives_from_minibatch else source.shape[0]
         total = source.new_zeros((), dtype=torch.float32)
@@ -185,7 +192,7 @@ class CUTModel(TrainableModel):
             real_B = real_B.contiguous(memory_format=torch.channels_last)
         n = real_A.shape[0]
         real = torch.cat((real_A, real_B)) if cfg.nce_idt else real_A
-        flipped = bool(cfg.flip_equivariance and torch.rand(()) < 0.5)
+        flipped = bool(cfg.flip_equivariance and torch.rand((), generator=self.rng) < 0.5)
         if flipped:
             real = torch.flip(real, [3])
         with self.autocast():
@@ -227,7 +234,8 @@ class CUTModel(TrainableModel):
 
     # ---- state -------------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Networks, optimisers, schedulers and the step; tensors on the CPU (no image pool: ``pools`` empty)."""
+        """Networks, optimisers, schedulers and the step; tensors on the CPU. No image pool: the per-rank entry
+        (``pools``, gathered per rank by the trainer) holds this rank's patch/flip generator state."""
 
         def cpu(sd: dict) -> dict:
             return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in sd.items()}
@@ -238,7 +246,7 @@ class CUTModel(TrainableModel):
             "step": self.step,
             "models": {name: cpu(getattr(self, name).state_dict()) for name in ("G", "F", "D")},
             **self._schedule_state(),
-            "pools": {},
+            "pools": {"rng": self.rng.get_state()},
         }
 
     def load_state_dict(self, state: dict[str, Any], source: str | Path = "checkpoint") -> None:
@@ -249,5 +257,6 @@ class CUTModel(TrainableModel):
             for name in ("G", "F", "D"):
                 getattr(self, name).load_state_dict(state["models"][name])
             self._load_schedule_state(state)
+            self.rng.set_state(state["pools"]["rng"])
         except (KeyError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"{source}: does not match these options ({exc})") from exc
