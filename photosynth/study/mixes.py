@@ -4,7 +4,7 @@ For every scene and every Camera_0 frame index ``i`` of vKITTI2's ``clone`` vari
 the source among :data:`SOURCES`: the real KITTI tracking frame ``i`` of the sequence the scene clones
 (:data:`SCENE_SEQUENCES`, with its own labels), vKITTI's clone, morning and sunset renders, and the three
 weather slots (:data:`WEATHER_SLOTS`). Mix ``baseline`` fills the weather slots with vKITTI's own fog/overcast/rain
-renders; ``cyclegan``, ``nst`` and ``augment`` with translated clone frames found under
+renders; ``cyclegan``, ``cut``, ``nst`` and ``augment`` with translated clone frames found under
 ``<translated>/<weather>/`` at the clone frame's path relative to the vKITTI2 (rgb) root, any image suffix
 (:func:`photosynth.imageio.find_output`), labelled with the clone frame's boxes (geometry is unchanged; boxes
 are rescaled when a translator changed the image size).
@@ -50,7 +50,7 @@ WEATHER_SLOTS: dict[str, int] = {"fog": 4, "overcast": 5, "rain": 6}
 #: vKITTI2 variations a mix reads (clone also labels the translated frames).
 VARIATION_SOURCES: tuple[str, ...] = SOURCES[1:]
 #: The mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
-MIXES: tuple[str, ...] = ("baseline", "cyclegan", "nst", "augment")
+MIXES: tuple[str, ...] = ("baseline", "cyclegan", "cut", "nst", "augment")
 TRANSLATED_MIXES: tuple[str, ...] = MIXES[1:]
 #: vKITTI2 scene → the KITTI tracking sequence it clones.
 SCENE_SEQUENCES: dict[str, str] = {

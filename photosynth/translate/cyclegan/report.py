@@ -20,19 +20,27 @@ PANELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def read_losses(logs: Mapping[str, str | Path]) -> pd.DataFrame:
-    """Long table ``weather, step, loss, value`` from each weather's ``losses.csv``."""
+def read_losses(
+    logs: Mapping[str, str | Path], panels: Mapping[str, tuple[str, ...]] = PANELS
+) -> pd.DataFrame:
+    """Long table ``weather, step, loss, value`` of the ``panels``' losses from each weather's ``losses.csv``."""
     frames = []
     for weather, path in logs.items():
         table = pd.read_csv(path)
-        long = table.melt(id_vars=["step"], value_vars=[c for p in PANELS.values() for c in p], var_name="loss")
+        long = table.melt(id_vars=["step"], value_vars=[c for p in panels.values() for c in p], var_name="loss")
         frames.append(long.assign(weather=weather))
     if not frames:
         raise ValueError("no loss logs given")
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_losses(losses: pd.DataFrame, caption: str = "", smooth: int = 1):
+def plot_losses(
+    losses: pd.DataFrame,
+    caption: str = "",
+    smooth: int = 1,
+    panels: Mapping[str, tuple[str, ...]] = PANELS,
+    method: str = "CycleGAN",
+):
     """One panel per loss group, one line per weather and direction; ``smooth``: rolling mean window."""
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -42,15 +50,16 @@ def plot_losses(losses: pd.DataFrame, caption: str = "", smooth: int = 1):
         data["value"] = data.groupby(["weather", "loss"])["value"].transform(
             lambda v: v.rolling(smooth, min_periods=1).mean()
         )
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(3.4 * len(PANELS), 3.0), squeeze=False)
-    for ax, (title, names) in zip(axes[0], PANELS.items()):
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), squeeze=False)
+    for ax, (title, names) in zip(axes[0], panels.items()):
         part = data[data["loss"].isin(names)]
         sns.lineplot(data=part, x="step", y="value", hue="weather", style="loss", ax=ax, legend=ax is axes[0][-1])
         ax.set_title(title, fontsize=9)
         ax.set_ylabel("")
     if axes[0][-1].get_legend():
         sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1, 1), fontsize=7)
-    fig.suptitle(f"CycleGAN training losses\n({caption})" if caption else "CycleGAN training losses", fontsize=10)
+    title = f"{method} training losses"
+    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -69,7 +78,7 @@ def weather_panels(
     return panels
 
 
-def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str = ""):
+def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str = "", method: str = "CycleGAN"):
     """Grid: one row per frame, one column per panel (original, then each weather)."""
     import matplotlib.pyplot as plt
 
@@ -87,7 +96,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
             ax.set_axis_off()
             if r == 0:
                 ax.set_title(name, fontsize=9)
-    title = "vKITTI2 clone frames translated by CycleGAN"
+    title = f"vKITTI2 clone frames translated by {method}"
     fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
     fig.tight_layout()
     return fig
