@@ -172,7 +172,8 @@ def test_trained_cut_translates_at_full_size_and_is_not_cyclegan(domains, tmp_pa
     assert report.translated == 4 and image_size(tmp_path / "out" / "img_003.png") == (30, 19)
     with pytest.raises(ValueError, match="one generator"):
         load_generator(run.checkpoint, "BtoA")
-    cyclegan = CycleGANConfig(**{k: v for k, v in tiny_cut().to_dict().items() if k in CycleGANConfig.__dataclass_fields__})
+    shared = {k: v for k, v in tiny_cut().to_dict().items() if k in CycleGANConfig.__dataclass_fields__}
+    cyclegan = CycleGANConfig(**shared)
     with pytest.raises(CheckpointError, match="holds a cut model"):
         train(cyclegan, a, b, run.out_dir, resume=True, progress=False)
     with pytest.raises(CheckpointError, match=r"nce_layers: checkpoint \[0, 4, 7, 10\] vs options \[0, 4\]"):
@@ -186,7 +187,8 @@ def test_cli_trains_and_translates(domains, tmp_path: Path, capsys: pytest.Captu
         "--ngf", "4", "--ndf", "4", "--n-blocks", "1", "--n-layers-d", "2", "--load-size", "24", "--crop-size", "16",
         "--steps", "1", "--decay-steps", "1", "--nce-layers", "0,4,7", "--num-patches", "8", "--netF-nc", "8",
     ]  # fmt: skip
-    assert main(["cut", "train", "--a", str(a), "--b", str(b), "--out", str(out), "--mode", "fastcut", "--quiet", *flags]) == 0
+    paths = ["--a", str(a), "--b", str(b), "--out", str(out)]
+    assert main(["cut", "train", *paths, "--mode", "fastcut", "--quiet", *flags]) == 0
     state = load_checkpoint(out / CHECKPOINT)
     assert state["config"]["mode"] == "fastcut" and state["config"]["lambda_NCE"] == 10.0
     assert main(["cut", "translate", "--checkpoint", str(out / CHECKPOINT), "--input", str(a), "--out",

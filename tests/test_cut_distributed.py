@@ -45,7 +45,7 @@ def test_two_ranks_train_one_cut_model_and_resume_exactly(tmp_path: Path) -> Non
     _run(a, b, tmp_path / "full", None)
     _run(a, b, tmp_path / "part", 3)
     _run(a, b, tmp_path / "part", None)
-    full, part = load_checkpoint(tmp_path / "full" / "checkpoint.pt"), load_checkpoint(tmp_path / "part" / "checkpoint.pt")
+    full, part = (load_checkpoint(tmp_path / run / "checkpoint.pt") for run in ("full", "part"))
     assert full["world"] == 2 and full["step"] == part["step"] == 6
     states = [r["pools"]["rng"] for r in full["ranks"]]
     assert not torch.equal(states[0], states[1])  # each rank samples its own patches and flips

@@ -1,7 +1,8 @@
 """``photosynth cut {train,translate}``: CUT / FastCUT (``--mode``), the one-sided contrastive translator.
 
 Same paths, resume, workspace and translation flags as ``photosynth cyclegan`` (shared from
-:mod:`photosynth.commands.cyclegan`); the model flags are :class:`~photosynth.translate.cyclegan.cut_config.CUTConfig`'s.
+:mod:`photosynth.commands.cyclegan`); the model flags are those of
+:class:`~photosynth.translate.cyclegan.cut_config.CUTConfig`.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def handle_train(args: argparse.Namespace) -> int:
 
     config_cls = args.config_cls or CycleGANConfig
     try:
-        cfg = config_cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(config_cls) if hasattr(args, f.name)})
+        names = [f.name for f in dataclasses.fields(config_cls) if hasattr(args, f.name)]  # hidden ones: defaults
+        cfg = config_cls(**{name: getattr(args, name) for name in names})
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     ws = _workspace(args)

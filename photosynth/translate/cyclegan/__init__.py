@@ -1,4 +1,5 @@
-"""CycleGAN (Zhu et al. 2017) with the reference implementation's defaults, made resumable and fast.
+"""CycleGAN (Zhu et al. 2017) with the reference implementation's defaults, made resumable and fast, and CUT /
+FastCUT (Park et al. 2020) on the same networks, data pipeline, checkpoints and translation.
 
 Modules, one concern each:
 
@@ -8,7 +9,9 @@ Modules, one concern each:
 - :mod:`.pool`: the 50-image history pool, with checkpointable state.
 - :mod:`.data`: unaligned two-domain dataset and the resumable sampler.
 - :mod:`.checkpoint`: atomic, ``weights_only``-safe checkpoints and RNG state capture.
-- :mod:`.train`: the training loop (:func:`train`), loss log, sample grids, speed options.
+- :mod:`.model`: the shared model base (optimisers, schedule, state), CycleGAN's model, loading a generator.
+- :mod:`.cut_config` / :mod:`.cut`: CUT's options (the authors' defaults, layer mapping) and model (PatchNCE).
+- :mod:`.train`: the training loop of both kinds (:func:`train`), loss log, sample grids, speed options.
 - :mod:`.translate`: whole-dataset translation at the original size (:func:`translate_images`).
 - :mod:`.study`: per-weather training / translation for the study's workspace (notebook 02).
 

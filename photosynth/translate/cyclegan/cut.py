@@ -107,7 +107,8 @@ def patch_nce_loss(
     the whole minibatch (``nce_includes_all_negatives_from_minibatch``). Keys get no gradient.
     """
     if feat_q.shape != feat_k.shape or feat_q.dim() != 2:
-        raise ValueError(f"query and key must be two equal (N, D) matrices, got {tuple(feat_q.shape)}, {tuple(feat_k.shape)}")
+        shapes = f"{tuple(feat_q.shape)}, {tuple(feat_k.shape)}"
+        raise ValueError(f"query and key must be two equal (N, D) matrices, got {shapes}")
     if batch < 1 or feat_q.shape[0] % batch:
         raise ValueError(f"{feat_q.shape[0]} patches do not split into {batch} equal groups")
     feat_q, feat_k = feat_q.float(), feat_k.detach().float()

@@ -138,7 +138,9 @@ class CycleGANModel(TrainableModel):
         self.G_A, self.G_B = build_generator(cfg), build_generator(cfg)
         self.D_A, self.D_B = build_discriminator(cfg), build_discriminator(cfg)
         self._place_nets()
-        self._optimisers([*self.G_A.parameters(), *self.G_B.parameters()], [*self.D_A.parameters(), *self.D_B.parameters()])
+        self._optimisers(
+            [*self.G_A.parameters(), *self.G_B.parameters()], [*self.D_A.parameters(), *self.D_B.parameters()]
+        )
         seed = cfg.seed * 7919 + self.place.rank
         self.pool_A, self.pool_B = ImagePool(cfg.pool_size, seed), ImagePool(cfg.pool_size, seed + 1)
         self.fwd = {name: self._compiled(getattr(self, name)) for name in ("G_A", "G_B", "D_A", "D_B")}

@@ -2,8 +2,8 @@
 and a progress bar. The config's type picks the model (:func:`.model.model_class`).
 
 Output folder layout: ``checkpoint.pt`` (latest, atomic), ``options.json``, ``losses.csv``,
-``samples/step_NNNNNNN.png`` (CycleGAN rows: real A, A→B, A→B→A / real B, B→A, B→A→B; CUT: real A, A→B, real B,
-B→B identity).
+``samples/step_NNNNNNN.png`` (CycleGAN rows: real A, A→B, A→B→A / real B, B→A, B→A→B; CUT: real A, A→B,
+real B, B→B identity).
 """
 
 from __future__ import annotations
