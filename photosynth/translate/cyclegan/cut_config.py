@@ -30,6 +30,12 @@ ours  module (our ``ResnetGenerator.model``)        theirs
 
 In general ``10 + k`` is residual block ``k + 1``; a generator with ``n_blocks`` blocks has encoder layers
 ``0 … 9 + n_blocks`` (the decoder, whatever its upsampling, starts after them).
+
+**Deviations from the authors' code**, all from sharing CycleGAN's parts: the networks are CycleGAN's (strided
+convolutions, no anti-aliased blur-pool down/upsampling in G and D, i.e. their ``--no_antialias
+--no_antialias_up``); the schedule is counted in steps, not epochs; G and F share one Adam (same hyperparameters,
+so the same updates); patch locations and flips come from a per-rank generator saved in the checkpoint (exact
+resume) instead of the global RNGs; the keys' features are computed without a graph (they are detached anyway).
 """
 
 from __future__ import annotations
