@@ -62,7 +62,8 @@ def rectangle_detector(path: Path, classes: list[int], names: dict[int, str]) ->
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, runtime.Workspace]:
     root = tmp_path_factory.mktemp("nonsquare")
-    coco: dict = {"images": [], "annotations": [], "categories": [{"id": i + 1, "name": n} for i, n in enumerate(CLASSES)]}
+    categories = [{"id": i + 1, "name": name} for i, name in enumerate(CLASSES)]
+    coco: dict = {"images": [], "annotations": [], "categories": categories}
     for image_id, (name, ((width, height), rects)) in enumerate(FRAMES.items(), start=1):
         pixels = np.full((height, width, 3), 40, np.uint8)
         for channel, x1, y1, x2, y2 in rects:

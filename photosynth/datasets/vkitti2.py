@@ -83,8 +83,9 @@ def find_scenes(root: str | Path, holding: str = "images") -> dict[str, Path]:
 
 
 def join_roots(root: str | Path, rgb_root: str | Path, out: str | Path) -> Path:
-    """A folder ``out`` of links, ``PARTS[0]/SceneXX`` → the text scene folders under ``root`` and ``PARTS[1]/SceneXX``
-    → the image scene folders under ``rgb_root``: one root that reads like the archives extracted side by side.
+    """A folder ``out`` of links, ``PARTS[0]/SceneXX`` → the text scene folders under ``root`` and
+    ``PARTS[1]/SceneXX`` → the image scene folders under ``rgb_root``: one root that reads like the archives
+    extracted side by side.
 
     Links are per scene, so globs that do not follow linked folders (``**``) still find the frames. A previous
     join at ``out`` is replaced (:func:`unjoin`).
