@@ -8,5 +8,5 @@
   weights) or any labelled network.
 
 Submodules are imported on use (``from photosynth.metrics.ap import ap50_standard``); torch is only
-imported by the domain-gap feature extraction.
+imported by the domain-gap functions (on use).
 """
