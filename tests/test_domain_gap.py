@@ -45,6 +45,7 @@ def correlated(seed: int, n: int, dim: int, shift: float) -> np.ndarray:
     return rng.normal(0, 1, (n, dim)) @ mixing + shift
 
 
+@pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")  # inside pytorch-fid
 def test_fid_equals_pytorch_fid_on_non_diagonal_covariances() -> None:
     from pytorch_fid.fid_score import calculate_frechet_distance
     from scipy import linalg
