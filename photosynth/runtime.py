@@ -156,10 +156,12 @@ def device(preferred: str | None = None) -> str:
 
 def local_weights() -> dict[str, Path | None]:
     """Which optional pretrained weights are present locally (never downloaded)."""
+    from photosynth.metrics.domain_gap import INCEPTION_FILES, torch_cache
+
     keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
+    inception = [torch_cache() / name for name in INCEPTION_FILES]
     candidates = {
         "keras_vgg16_notop": keras_home / "models" / VGG16_NOTOP,
-        "torch_inception_fid": torch_home / "hub" / "checkpoints" / "pt_inception-2015-12-05-6726825d.pth",
+        "torch_inception_fid": next((p for p in inception if p.is_file()), inception[0]),
     }
     return {name: (path if path.is_file() else None) for name, path in candidates.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
+# triton (torch's compiler, loaded by torchvision/ultralytics) segfaults when it loads after TensorFlow in one
+# process (both bundle LLVM); loaded first, both work. Tests mix NST (TensorFlow) and detectors in one process.
+with contextlib.suppress(ImportError):
+    import triton  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,17 @@ def test_per_image_files(tmp_path: Path) -> None:
         list(read_bdd100k(root, split="train"))
 
 
+def test_attributes_as_json_booleans_or_strings(tmp_path: Path) -> None:
+    """``"false"`` is false (``bool("false")`` is True: the bug this pins), in any case, beside JSON booleans."""
+    labels = [label("car", occluded="false", truncated="false"), label("car", occluded="TRUE", truncated="True"),
+              label("car", occluded=True, truncated=False), label("car", occluded=" False ", truncated="fALSE")]
+    labels.append({k: v for k, v in label("car").items() if k != "attributes"})  # no attributes at all
+    root = bdd_root(tmp_path, [frame("a.jpg", labels)])
+    boxes = next(read_bdd100k(root)).boxes
+    assert [(b.occluded, b.occlusion_raw, b.truncation) for b in boxes] == [
+        (False, False, 0.0), (True, True, 1.0), (True, True, 0.0), (False, False, 0.0), (False, None, None)]
+
+
 def _good() -> dict:
     return label("car")
 
@@ -118,6 +129,9 @@ BAD_FRAMES = [
     (frame("ok2.jpg", [label("car", (100, 1, 120, 5))]), "outside_image", "expected a box overlapping", 1),
     (frame("ok2.jpg", [{"id": 1, "category": "car", "attributes": {}}]), "no_geometry", "expected 'box2d'", 1),
     (frame("ok2.jpg", {"car": 1}), "bad_entry", "expected 'labels' to be a list", 0),
+    (frame("ok2.jpg", [label("car", occluded="yes")]), "bad_attribute", "expected 'occluded' true or false", 1),
+    (frame("ok2.jpg", [label("car", truncated=1)]), "bad_attribute", "expected 'truncated' true or false", 1),
+    (frame("ok2.jpg", [label("car", occluded=None, truncated="0")]), "bad_attribute", "got '0'", 1),
 ]
 
 

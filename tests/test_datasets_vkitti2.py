@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from photosynth.cli import main
 from photosynth.datasets.convert import convert_vkitti2
 from photosynth.datasets.report import ConversionReport, DatasetError
-from photosynth.datasets.vkitti2 import find_scenes, read_vkitti2
+from photosynth.datasets.vkitti2 import find_scenes, join_roots, read_vkitti2, unjoin
 from photosynth.imageio import write_image
 
 HEADER = "frame cameraID trackID left right top bottom number_pixels truncation_ratio occupancy_ratio isMoving"
@@ -120,3 +122,85 @@ def test_bad_header_and_missing_info(tmp_path: Path) -> None:
     (tmp_path / "Scene01" / "clone" / "info.txt").unlink()
     with pytest.raises(FileNotFoundError, match="info.txt"):
         list(read_vkitti2(tmp_path))
+
+
+def test_archives_side_by_side_under_one_root_are_paired(roots: tuple[Path, Path], tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """``vkitti_2.0.3_rgb/SceneXX`` beside ``vkitti_2.0.3_textgt/SceneXX`` (as downloaded): text from one tree,
+    images from the other — the same frames as with an explicit ``rgb_root``."""
+    gt, rgb = roots
+    assert find_scenes(tmp_path, "text") == {"Scene01": gt / "Scene01", "Scene02": gt / "Scene02"}
+    assert find_scenes(tmp_path, "images") == {"Scene01": rgb / "Scene01", "Scene02": rgb / "Scene02"}
+    paired = list(read_vkitti2(tmp_path))
+    explicit = list(read_vkitti2(gt, rgb_root=rgb))
+    assert len(paired) == 12 and paired == explicit
+    assert paired[0].image == rgb / "Scene01" / "clone" / "frames" / "rgb" / "Camera_0" / "rgb_00000.jpg"
+    out = tmp_path / "out"
+    assert main(["convert", "vkitti2", "--root", str(tmp_path), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert (report["frames_out"], report["boxes_in"], report["boxes_out"]) == (12, 5, 5)
+    capsys.readouterr()
+
+
+def test_separate_rgb_root_and_one_camera_through_the_cli(roots: tuple[Path, Path], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Camera 1's rows are not read when only camera 0 is converted (they used to count as boxes read, so the
+    report failed to reconcile)."""
+    gt, rgb = roots
+    out = tmp_path / "out"
+    assert main(["convert", "vkitti2", "--root", str(gt), "--rgb-root", str(rgb), "--out", str(out),
+                 "--cameras", "0"]) == 0  # fmt: skip
+    report = json.loads((out / "report.json").read_text())
+    assert (report["frames_out"], report["boxes_in"], report["boxes_out"], report["reconciled"]) == (6, 3, 3, True)
+    capsys.readouterr()
+
+
+def test_linked_trees_are_followed(roots: tuple[Path, Path], tmp_path: Path) -> None:
+    """A folder of links to the two trees (how a workspace joins separate roots) reads like the real thing."""
+    gt, rgb = roots
+    joined = tmp_path / "joined"
+    joined.mkdir()
+    (joined / "text").symlink_to(gt, target_is_directory=True)
+    (joined / "rgb").symlink_to(rgb, target_is_directory=True)
+    assert [f.key for f in read_vkitti2(joined)] == [f.key for f in read_vkitti2(gt, rgb_root=rgb)]
+    assert find_scenes(joined, "images")["Scene02"] == joined / "rgb" / "Scene02"
+
+
+def test_a_scene_twice_of_the_same_kind_is_an_error(roots: tuple[Path, Path], tmp_path: Path) -> None:
+    gt, rgb = roots
+    scene(tmp_path / "copy", tmp_path / "copy", "Scene02", "fog", [], ["0 Truck Truck White"], frames=1)
+    with pytest.raises(DatasetError, match=r"Scene02 with text found twice"):
+        find_scenes(tmp_path, "text")
+    with pytest.raises(DatasetError, match=r"Scene02 with images found twice"):
+        list(read_vkitti2(gt, rgb_root=tmp_path))
+    with pytest.raises(ValueError, match="holding must be one of"):
+        find_scenes(tmp_path, "labels")
+
+
+def test_workspace_joins_a_separate_rgb_root(roots: tuple[Path, Path], tmp_path: Path) -> None:
+    """Notebook 01's ``vkitti2_rgb_root``: ``data/vkitti2`` joins both trees, and every later stage (which only
+    looks in ``data/vkitti2``) reads it like the archives extracted side by side."""
+    from photosynth.study.datasets import prepare_data
+    from photosynth.translate.cyclegan.study import clone_frames
+
+    gt, rgb = roots
+    given = {"kitti_tracking": tmp_path / "kitti", "vkitti2": gt, "bdd100k": tmp_path / "bdd"}
+    for name in ("kitti", "bdd"):
+        (tmp_path / name).mkdir()
+    ws = tmp_path / "ws"
+    joined = prepare_data(ws, given, vkitti2_rgb_root=rgb)["roots"]["vkitti2"]
+    assert joined == ws / "data" / "vkitti2" and not joined.is_symlink()
+    assert [f.key for f in read_vkitti2(joined)] == [f.key for f in read_vkitti2(gt, rgb_root=rgb)]
+    assert [p.name for p in clone_frames(joined)] == ["rgb_00000.jpg", "rgb_00001.jpg"] * 2
+    assert len(sorted(joined.glob("**/Scene*/clone/frames/rgb/Camera_0/*"))) == 4  # the domain-gap sets' glob
+    prepare_data(ws, given, vkitti2_rgb_root=rgb)  # a rerun re-links
+    assert prepare_data(ws, given)["roots"]["vkitti2"].is_symlink()  # and without the rgb root: one link again
+    assert len(list(rgb.rglob("*.jpg"))) == 12 and len(list(gt.rglob("*.txt"))) == 6  # targets untouched
+    with pytest.raises(FileExistsError, match="not a join of vKITTI2 roots"):
+        unjoin(gt)  # a real folder is never removed
+    with pytest.raises(FileNotFoundError, match="no Scene.. folders with images"):
+        join_roots(gt, tmp_path / "kitti", tmp_path / "j")
+    with pytest.raises(FileNotFoundError, match="vkitti2_rgb_root=/nonexistent"):
+        prepare_data(ws, given, vkitti2_rgb_root="/nonexistent")
+    with pytest.raises(ValueError, match="vkitti2_rgb_root needs vkitti2_root"):
+        prepare_data(ws, {"kitti_tracking": tmp_path / "kitti", "bdd100k": tmp_path / "bdd"}, vkitti2_rgb_root=rgb)

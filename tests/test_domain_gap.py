@@ -1,18 +1,22 @@
-"""FID / KID: formula, behaviour on a tiny random CNN built in-process, and the missing-weights error."""
+"""FID / KID: equal to independent implementations, the whole image → FID path equal to torchmetrics' own,
+labelled feature networks, and the missing-weights error."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from photosynth.metrics.domain_gap import (
+    INCEPTION_FILE,
     INCEPTION_FILES,
     domain_gap,
     extract_features,
     feature_network,
     fid,
-    frechet_distance,
     inception_network,
+    inception_weights,
     kid,
 )
 
@@ -28,30 +32,89 @@ def tiny_net():
     return feature_network(module, "random-init tiny CNN — not comparable to published FID", (32, 32))
 
 
-def images(seed: int, n: int, brightness: float) -> list[np.ndarray]:
+def images(seed: int, n: int, brightness: float, size: tuple[int, int] = (40, 48)) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    base = rng.normal(brightness, 30, (n, 40, 48, 3))
+    base = rng.normal(brightness, 30, (n, *size, 3))
     return [im.clip(0, 255).astype(np.uint8) for im in base]
 
 
-def test_frechet_distance_closed_form_diagonal() -> None:
-    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
-    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
-    expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2)
-    assert frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected)
+def correlated(seed: int, n: int, dim: int, shift: float) -> np.ndarray:
+    """``n`` samples of a Gaussian with a random, far from diagonal covariance."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(0, 1, (dim, dim))
+    return rng.normal(0, 1, (n, dim)) @ mixing + shift
 
 
-def test_fid_kid_on_features() -> None:
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(0, 1, (400, 5)), rng.normal(0, 1, (400, 5))
-    z = rng.normal(1.0, 1, (400, 5))
+@pytest.mark.filterwarnings("ignore:The `disp` argument is deprecated:DeprecationWarning")  # inside pytorch-fid
+def test_fid_equals_pytorch_fid_on_non_diagonal_covariances() -> None:
+    from pytorch_fid.fid_score import calculate_frechet_distance
+    from scipy import linalg
+
+    x, y = correlated(0, 300, 6, 0.0), correlated(1, 250, 6, 0.5)
+    mu1, s1, mu2, s2 = x.mean(0), np.cov(x, rowvar=False), y.mean(0), np.cov(y, rowvar=False)
+    reference = calculate_frechet_distance(mu1, s1, mu2, s2)
+    assert fid(x, y) == pytest.approx(reference, abs=1e-6)
     assert fid(x, x) == pytest.approx(0.0, abs=1e-6)
-    assert fid(x, y) < 0.2 < 4.0 < fid(x, z)  # shift of 1 in 5 dims ≈ 5
-    same, _ = kid(x, y, n_subsets=20, subset_size=200)
-    diff, std = kid(x, z, n_subsets=20, subset_size=200)
-    assert abs(same) < 0.05 < diff and std >= 0
-    with pytest.raises(ValueError):
+    # the data tells the right formula from a wrong one: sqrtm(S1) @ sqrtm(S2) in place of sqrtm(S1 @ S2)
+    wrong = (mu1 - mu2) @ (mu1 - mu2) + np.trace(s1 + s2 - 2 * (linalg.sqrtm(s1) @ linalg.sqrtm(s2)).real)
+    assert abs(wrong - reference) > 1.0
+    with pytest.raises(ValueError, match="at least 2"):
         fid(x[:1], y)
+
+
+def test_kid_equals_clean_fid() -> None:
+    """With subsets of every row (the MMD estimate is order-free) torchmetrics' KID equals clean-fid's."""
+    from cleanfid.fid import kernel_distance
+
+    x, y = correlated(2, 60, 8, 0.0) / 3, correlated(3, 60, 8, 0.3) / 3
+    mean, std = kid(x, y, n_subsets=3, subset_size=1000)
+    assert mean == pytest.approx(kernel_distance(x, y, num_subsets=3, max_subset_size=1000), abs=1e-6)
+    assert std == pytest.approx(0.0, abs=1e-9)
+    d = x.shape[1]
+    biased = ((x @ x.T / d + 1) ** 3).mean() + ((y @ y.T / d + 1) ** 3).mean() - 2 * ((x @ y.T / d + 1) ** 3).mean()
+    assert abs(biased - mean) > 1e-3  # the diagonal terms matter: a biased estimate would not pass
+
+
+def test_kid_subsets_are_seeded_and_leave_torch_alone() -> None:
+    import torch
+
+    x, y = correlated(4, 80, 5, 0.0), correlated(5, 80, 5, 1.0)
+    torch.manual_seed(7)
+    expected = torch.rand(1)
+    torch.manual_seed(7)
+    first = kid(x, y, n_subsets=10, subset_size=20, seed=1)
+    assert torch.rand(1) == expected  # the global generator is restored
+    assert kid(x, y, n_subsets=10, subset_size=20, seed=1) == first != kid(x, y, n_subsets=10, subset_size=20, seed=2)
+    assert first[1] > 0
+    with pytest.raises(ValueError, match="at least 2"):
+        kid(x[:1], y)
+
+
+def test_image_to_fid_path_equals_torchmetrics_own_on_a_custom_network() -> None:
+    """The labelled fallback network goes to torchmetrics as a custom feature module: our image → FID / KID path
+    gives what torchmetrics computes when fed the same uint8 batches."""
+    import torch
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    from photosynth.study.evaluation import feature_net
+
+    net = feature_net("random_cnn", seed=0)
+    a, b = images(1, 12, 90, (36, 64)), images(2, 10, 150, (48, 80))
+    ours = domain_gap(a, b, net, kid_subsets=4, kid_subset_size=10)
+    as_tensor = lambda ims: torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2)  # noqa: E731
+    theirs = FrechetInceptionDistance(feature=net.module)
+    theirs.update(as_tensor(a), real=True)
+    theirs.update(as_tensor(b), real=False)
+    assert ours.fid == pytest.approx(float(theirs.compute()), rel=1e-5)
+    with pytest.warns(UserWarning, match="save all extracted features"):
+        kid_theirs = KernelInceptionDistance(feature=net.module, subsets=4, subset_size=10)
+    kid_theirs.update(as_tensor(a), real=True)
+    kid_theirs.update(as_tensor(b), real=False)
+    torch.manual_seed(0)
+    assert ours.kid_mean == pytest.approx(float(kid_theirs.compute()[0]), rel=1e-5)
+    assert (ours.features, ours.comparable, ours.n_a, ours.n_b) == (net.name, False, 12, 10)
+    assert "not comparable" in ours.features
 
 
 def test_domain_gap_tiny_cnn_labels_and_orders() -> None:
@@ -66,37 +129,61 @@ def test_domain_gap_tiny_cnn_labels_and_orders() -> None:
     assert far.as_row()["n_a"] == 24
 
 
-def test_domain_gap_reads_paths(tmp_path) -> None:
+def test_features_of_paths_and_mixed_sizes(tmp_path: Path) -> None:
     from photosynth.imageio import write_image
 
-    paths = [write_image(tmp_path / f"{i}.png", im) for i, im in enumerate(images(4, 6, 120))]
+    mixed = images(4, 3, 120) + images(5, 2, 120, (30, 90)) + images(6, 1, 120)
+    paths = [write_image(tmp_path / f"{i}.png", im) for i, im in enumerate(mixed)]
     net = tiny_net()
-    assert np.allclose(extract_features(paths, net), extract_features(images(4, 6, 120), net))
+    one_by_one = np.concatenate([extract_features([im], net) for im in mixed])
+    assert np.allclose(extract_features(paths, net, batch_size=2), one_by_one)
 
 
-def test_missing_inception_weights_names_file_and_folder(tmp_path, monkeypatch) -> None:
+def test_missing_inception_weights_names_file_size_and_folder(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError) as err:
         inception_network()
     message = str(err.value)
-    assert str(tmp_path / "hub" / "checkpoints") in message
-    assert all(name in message for name in INCEPTION_FILES)
+    folder = tmp_path / "hub" / "checkpoints"
+    assert str(folder) in message and INCEPTION_FILE in message and "96 MB" in message
+    assert "Nothing is downloaded" in message
     with pytest.raises(FileNotFoundError, match="nope.pth"):
         inception_network(tmp_path / "nope.pth")
     with pytest.raises(ValueError, match="needs a name"):
         feature_network(lambda x: x, "")
+    folder.mkdir(parents=True)
+    (folder / INCEPTION_FILES[1]).write_bytes(b"")  # pytorch-fid's name is found too, torch-fidelity's first
+    assert inception_weights() == folder / INCEPTION_FILES[1]
+    (folder / INCEPTION_FILE).write_bytes(b"")
+    assert inception_weights() == folder / INCEPTION_FILE
 
 
 @pytest.mark.slow
-def test_inception_loads_local_state_dict(tmp_path, monkeypatch) -> None:
-    """A (random) torchvision Inception-v3 state dict placed in the torch cache is found and used."""
+def test_inception_from_the_torch_cache_equals_torchmetrics_own(tmp_path: Path, monkeypatch) -> None:
+    """A random-init Inception-v3 saved as the standard weights file in a temporary ``$TORCH_HOME``: our whole
+    image → FID path equals torchmetrics' ``FrechetInceptionDistance(feature=2048, antialias=False)`` on that file."""
     import torch
-    from torchvision.models import inception_v3
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchvision.models.inception import Inception3
 
-    target = tmp_path / "hub" / "checkpoints" / "inception_v3_google-0cc3c7bd.pth"
-    target.parent.mkdir(parents=True)
-    torch.save(inception_v3(weights=None, init_weights=False).state_dict(), target)
+    torch.manual_seed(0)
+    inception = Inception3(num_classes=1008, aux_logits=False, init_weights=False)
+    for module in inception.modules():
+        if isinstance(module, torch.nn.Conv2d):  # activations of order 1 through the random network
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    weights = tmp_path / "hub" / "checkpoints" / INCEPTION_FILE
+    weights.parent.mkdir(parents=True)
+    torch.save(inception.state_dict(), weights)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     net = inception_network()
-    assert "torchvision ImageNet weights" in net.name
-    assert extract_features(images(5, 2, 100), net).shape == (2, 2048)
+    assert net.comparable and INCEPTION_FILE in net.name and "sha256" in net.name
+    a, b = images(7, 3, 90, (72, 128)), images(8, 3, 160, (75, 248))  # non-square, resized inside the network
+    ours = domain_gap(a, b, net, kid_subsets=2, kid_subset_size=3)
+    theirs = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=str(weights), antialias=False)
+    for ims, real in ((a, True), (b, False)):
+        theirs.update(torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2), real=real)
+    assert ours.fid == pytest.approx(float(theirs.compute()), rel=1e-6)
+    assert extract_features(a, net).shape == (3, 2048)
+    torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="not Inception-v3 FID weights"):
+        inception_network(tmp_path / "other.pth")

@@ -10,7 +10,9 @@ Layouts::
 List files are parsed incrementally with ``ijson`` (one frame dict at a time), so memory does not grow with
 the file. Entries without ``box2d`` but with ``poly2d`` (drivable area, lanes) are not boxes: they are
 counted in ``report.non_box``. ``labels`` may be missing or null (a frame without objects). Attribute keys
-may be capitalised (``Occluded``). Frame names must be relative paths inside the image folder.
+may be capitalised (``Occluded``). ``occluded``/``truncated`` are JSON booleans or the strings ``true``/``false``
+(any case; some exports write strings); any other value rejects the box (``bad_attribute``). Frame names must be
+relative paths inside the image folder.
 """
 
 from __future__ import annotations
@@ -178,11 +180,13 @@ def _is_non_box(label: Any) -> bool:
     return isinstance(label, dict) and label.get("box2d") is None and label.get("poly2d") is not None
 
 
-def _flag(value: Any) -> bool:
-    """A BDD boolean attribute (``true``/``false``, also spelled 1/0 or as strings)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
+def _flag(value: Any) -> bool | None:
+    """A BDD boolean attribute: a JSON boolean or the string ``true``/``false`` (any case); else ``None``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
 
 
 def _safe_name(name: Any) -> PurePosixPath | None:
@@ -212,11 +216,17 @@ def _box(report: ConversionReport, where: str, label: Any, size: tuple[int, int]
     if xyxy is None:
         return None
     attributes = _get(label, "attributes") or {}
-    occluded = _get(attributes, "occluded")
-    truncated = _get(attributes, "truncated")
+    flags: dict[str, bool | None] = {}
+    for key in ("occluded", "truncated"):
+        value = _get(attributes, key)
+        flags[key] = None if value is None else _flag(value)
+        if value is not None and flags[key] is None:
+            report.reject(where, "bad_attribute", f"expected {key!r} true or false (a JSON boolean or the string, "
+                          f"any case), got {value!r}")  # fmt: skip
+            return None
     category = label["category"]
     return Box(
-        *xyxy, source_class=category, cls=class_map(category), occluded=_flag(occluded),
-        occlusion_raw=occluded, truncation=None if truncated is None else float(bool(truncated)),
+        *xyxy, source_class=category, cls=class_map(category), occluded=bool(flags["occluded"]),
+        occlusion_raw=flags["occluded"], truncation=None if flags["truncated"] is None else float(flags["truncated"]),
         track_id=label.get("id"),
     )  # fmt: skip

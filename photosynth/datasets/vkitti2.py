@@ -6,6 +6,9 @@ Layout (DESIGN §6)::
     <rgb_root>/…/SceneXX/<variation>/frames/rgb/Camera_{0,1}/rgb_NNNNN.jpg   (images)
 
 Scene folders are found at any depth (an archive may add a top folder); ``rgb_root`` defaults to ``root``.
+The two archives may be merged into one tree or extracted side by side under one root
+(``vkitti_2.0.3_textgt/SceneXX``, ``vkitti_2.0.3_rgb/SceneXX``): text and images are paired by scene
+(:func:`find_scenes`).
 ``bbox.txt`` columns are located by its header (``frame cameraID trackID left right top bottom
 number_pixels truncation_ratio occupancy_ratio isMoving``); ``right``/``bottom`` are inclusive integers,
 so the exclusive box is ``right + 1``/``bottom + 1``. Track ids map to labels through the same scene's and
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,22 +42,77 @@ BBOX_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 _SCENE = re.compile(r"Scene\d\d")
 _RGB = re.compile(r"rgb_(\d+)\.(?:jpg|jpeg|png)", re.IGNORECASE)
+#: The folders of the two archives (text ground truth, rgb images).
+PARTS: tuple[str, str] = ("vkitti_2.0.3_textgt", "vkitti_2.0.3_rgb")
+#: What a scene folder holds, tested on each of its variation folders.
+_HOLDING = {"images": lambda v: (v / "frames").is_dir(), "text": lambda v: (v / "bbox.txt").is_file()}
 _MOVING = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
 
 
-def find_scenes(root: str | Path) -> dict[str, Path]:
-    """``{"Scene01": folder, …}``: every ``Scene??`` folder under ``root`` (any depth, not inside scenes)."""
+def find_scenes(root: str | Path, holding: str = "images") -> dict[str, Path]:
+    """``{"Scene01": folder, …}``: the ``Scene??`` folders under ``root`` (any depth, links followed) that hold
+    ``holding``: ``"images"`` (some ``<variation>/frames``) or ``"text"`` (some ``<variation>/bbox.txt``).
+
+    vKITTI2 comes as two archives, ``vkitti_2.0.3_rgb`` and ``vkitti_2.0.3_textgt``, each with its own
+    ``SceneXX`` folders; extracted side by side under one root, every scene appears twice, once per kind, and
+    each call picks the folder of its kind (a merged extraction holds both in one). Two folders of one scene
+    holding the same kind are an error.
+    """
+    if holding not in _HOLDING:
+        raise ValueError(f"holding must be one of {', '.join(_HOLDING)}, got {holding!r}")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: not a folder (expected a Virtual KITTI 2 root)")
     scenes: dict[str, Path] = {}
-    for folder, dirs, _files in os.walk(root):
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, _files in os.walk(root, followlinks=True):
+        stat = os.stat(folder)
+        if (stat.st_dev, stat.st_ino) in seen:  # a link loop or a folder reached twice
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
         for name in [d for d in dirs if _SCENE.fullmatch(d)]:
+            path = Path(folder) / name
+            if not any(_HOLDING[holding](variation) for variation in path.iterdir() if variation.is_dir()):
+                continue
             if name in scenes:
-                raise DatasetError(f"{root}: {name} found twice ({scenes[name]} and {Path(folder) / name})")
-            scenes[name] = Path(folder) / name
+                raise DatasetError(f"{root}: {name} with {holding} found twice ({scenes[name]} and {path})")
+            scenes[name] = path
         dirs[:] = sorted(d for d in dirs if not _SCENE.fullmatch(d))
     return dict(sorted(scenes.items()))
+
+
+def join_roots(root: str | Path, rgb_root: str | Path, out: str | Path) -> Path:
+    """A folder ``out`` of links, ``PARTS[0]/SceneXX`` → the text scene folders under ``root`` and
+    ``PARTS[1]/SceneXX`` → the image scene folders under ``rgb_root``: one root that reads like the archives
+    extracted side by side.
+
+    Links are per scene, so globs that do not follow linked folders (``**``) still find the frames. A previous
+    join at ``out`` is replaced (:func:`unjoin`).
+    """
+    out = Path(out)
+    found = {}
+    for part, (folder, holding) in zip(PARTS, ((root, "text"), (rgb_root, "images"))):
+        found[part] = find_scenes(folder, holding)
+        if not found[part]:
+            raise FileNotFoundError(f"{folder}: no Scene?? folders with {holding} (expected the vKITTI2 layout)")
+    if out.exists() or out.is_symlink():
+        unjoin(out)
+    for part, scenes in found.items():
+        (out / part).mkdir(parents=True)
+        for scene, folder in scenes.items():
+            os.symlink(folder.resolve(), out / part / scene, target_is_directory=True)
+    return out
+
+
+def unjoin(folder: str | Path) -> None:
+    """Remove a :func:`join_roots` folder (its links only, never their targets); anything else is an error."""
+    folder = Path(folder)
+    parts = [] if folder.is_symlink() or not folder.is_dir() else list(folder.iterdir())
+    if not parts or not all(p.name in PARTS and p.is_dir() and not p.is_symlink()
+                            and all(s.is_symlink() for s in p.iterdir()) for p in parts):  # fmt: skip
+        raise FileExistsError(f"{folder} exists and is not a join of vKITTI2 roots; remove it or use a fresh workspace")
+    shutil.rmtree(folder)  # rmtree removes links, it does not follow them
 
 
 def read_vkitti2(
@@ -76,8 +135,8 @@ def read_vkitti2(
     unknown = sorted(set(variations or ()) - set(VARIATIONS))
     if unknown:
         raise ValueError(f"unknown vKITTI2 variations {unknown}; expected some of {', '.join(VARIATIONS)}")
-    gt_scenes = find_scenes(root)
-    rgb_scenes = find_scenes(rgb_root) if rgb_root is not None else gt_scenes
+    gt_scenes = find_scenes(root, "text")
+    rgb_scenes = find_scenes(rgb_root if rgb_root is not None else root, "images")
     if not gt_scenes:
         raise FileNotFoundError(f"{root}: no Scene?? folders with bbox.txt (expected the vKITTI2 layout, DESIGN §6)")
     for scene, scene_dir in gt_scenes.items():
@@ -88,7 +147,7 @@ def read_vkitti2(
             if not bbox_file.is_file():
                 continue
             labels = _labels(scene_dir / variation / "info.txt")
-            rows = _rows(bbox_file, report)
+            rows = _rows(bbox_file, cameras, report)
             rgb_dir = rgb_scenes.get(scene, scene_dir) / variation / "frames" / "rgb"
             for camera in cameras:
                 yield from _camera_frames(
@@ -150,8 +209,10 @@ def _labels(info_file: Path) -> dict[int, str]:
     return labels
 
 
-def _rows(bbox_file: Path, report: ConversionReport) -> dict[int, dict[int, list[tuple[int, dict[str, str]]]]]:
-    """``camera → frame → [(line, row)]``; each data line counts as one box read."""
+def _rows(bbox_file: Path, cameras: Sequence[int],
+          report: ConversionReport) -> dict[int, dict[int, list[tuple[int, dict[str, str]]]]]:  # fmt: skip
+    """``camera → frame → [(line, row)]`` of ``cameras``; each of their data lines (and each malformed line)
+    counts as one box read, so the report reconciles when cameras are left out."""
     rows: dict[int, dict[int, list[tuple[int, dict[str, str]]]]] = defaultdict(lambda: defaultdict(list))
     with bbox_file.open() as fh:
         header = fh.readline().split()
@@ -162,13 +223,15 @@ def _rows(bbox_file: Path, report: ConversionReport) -> dict[int, dict[int, list
             tokens = line.split()
             if not tokens:
                 continue
-            report.boxes_in += 1
             where = f"{bbox_file}:{n}"
+            row = dict(zip(header, tokens))
+            if len(tokens) == len(header) and row["cameraID"].isdigit() and int(row["cameraID"]) not in cameras:
+                continue
+            report.boxes_in += 1
             if len(tokens) != len(header):
                 expected = f"expected {len(header)} fields ({' '.join(header)})"
                 report.reject(where, "field_count", f"{expected}, got {len(tokens)}")
                 continue
-            row = dict(zip(header, tokens))
             if not (row["frame"].isdigit() and row["cameraID"].isdigit()):
                 got = f"{row['frame']!r} {row['cameraID']!r}"
                 report.reject(where, "bad_number", f"expected integer frame and cameraID, got {got}")

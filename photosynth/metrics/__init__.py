@@ -4,8 +4,9 @@
   ``val.py`` AP@0.5, the original study's number); ``match`` gives a reusable per-detection table.
 * :mod:`~photosynth.metrics.bootstrap` — ``bootstrap_ci`` and ``paired_bootstrap`` over images.
 * :mod:`~photosynth.metrics.evaluate` — ``evaluate_predictions`` → the ``metrics.csv`` table.
-* :mod:`~photosynth.metrics.domain_gap` — FID / KID on Inception (local weights) or any labelled network.
+* :mod:`~photosynth.metrics.domain_gap` — FID / KID by torchmetrics on torch-fidelity's Inception-v3 (local
+  weights) or any labelled network.
 
 Submodules are imported on use (``from photosynth.metrics.ap import ap50_standard``); torch is only
-imported by the domain-gap feature extraction.
+imported by the domain-gap functions (on use).
 """

@@ -30,20 +30,26 @@ SAMPLE_DOMAINS: tuple[str, ...] = ("daytime_clear", "daytime_overcast", "daytime
 
 
 def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | None],
-                 toy: Mapping[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+                 toy: Mapping[str, Any] | None = None, seed: int = 0,
+                 vkitti2_rgb_root: str | Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Make ``<workspace>/data/<name>`` for every root: a link to the real root, or the toy world.
 
     ``roots`` maps names of :data:`ROOTS` to folders ('' / None: not given). With none given the toy world is
     generated (``toy``: keyword arguments of ``make_toyworld``); with some given, all of
-    :data:`REQUIRED_REAL` must be. Returns ``{"source": "toy world" | "real data", "roots": {name: path}}``.
+    :data:`REQUIRED_REAL` must be. ``vkitti2_rgb_root``: vKITTI2's rgb images when not under the vkitti2 root;
+    ``data/vkitti2`` then joins the two (:func:`photosynth.datasets.vkitti2.join_roots`).
+    Returns ``{"source": "toy world" | "real data", "roots": {name: path}}``.
     """
     from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.datasets.vkitti2 import join_roots, unjoin
 
     data = Path(workspace_root) / "data"
     given = {name: Path(str(p)).expanduser() for name, p in roots.items() if p}
     unknown = sorted(set(roots) - set(ROOTS))
     if unknown:
         raise ValueError(f"unknown dataset roots {unknown}; expected some of {list(ROOTS)}")
+    if vkitti2_rgb_root and "vkitti2" not in given:
+        raise ValueError("vkitti2_rgb_root needs vkitti2_root (the text ground truth)")
     if not given:
         result = make_toyworld(data, seed=seed, **dict(toy or {}))
         return {"source": "toy world", "roots": {n: Path(result[n]) for n in ROOTS}, "toyworld": result}
@@ -51,7 +57,8 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
     if missing:
         raise ValueError(f"real data needs {', '.join(f'{n}_root' for n in REQUIRED_REAL)}; missing {missing} "
                          "(leave all roots empty for the toy world)")  # fmt: skip
-    absent = [f"{n}_root={p}" for n, p in given.items() if not p.is_dir()]
+    rgb = {"vkitti2_rgb": Path(str(vkitti2_rgb_root)).expanduser()} if vkitti2_rgb_root else {}
+    absent = [f"{n}_root={p}" for n, p in {**given, **rgb}.items() if not p.is_dir()]
     if absent:
         raise FileNotFoundError(f"dataset roots do not exist: {', '.join(absent)} (set them in the profile or "
                                 "pass them as notebook parameters)")  # fmt: skip
@@ -63,9 +70,13 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
         link = data / name
         if link.is_symlink():
             link.unlink()
+        elif name == "vkitti2" and link.is_dir():
+            unjoin(link)  # a previous run's join of separate text and rgb roots
         elif link.exists():
             raise FileExistsError(f"{link} exists and is not a link; remove it or use a fresh workspace")
-        if name in given:
+        if name == "vkitti2" and rgb:
+            linked[name] = join_roots(given[name], rgb["vkitti2_rgb"], link)
+        elif name in given:
             os.symlink(given[name].resolve(), link, target_is_directory=True)
             linked[name] = link
     return {"source": "real data", "roots": linked}
