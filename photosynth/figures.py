@@ -32,7 +32,7 @@ from photosynth.tables import label
 CURVES: dict[str, str] = {
     "train/box_loss": "train box loss",
     "val/box_loss": "val box loss",
-    "metrics/mAP50(B)": "val mAP@0.5 (ultralytics)",
+    "metrics/mAP50(B)": "val mAP@0.5\n(ultralytics)",
 }
 #: Colours of ground truth and predictions in detection examples.
 GT_COLOUR, PRED_COLOUR = "#00d000", "#ff2020"

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-build", action="store_true", help="execute notebooks only, do not build the book")
     p.add_argument("--no-execute", action="store_true", help="build the book from the executed notebooks as they are")
     p.add_argument("--check", action="store_true", help="after the build, open every page in headless Chromium: "
-                   "pages and images load, no raw TeX, no broken internal links")
+                   "pages and images load, no raw TeX, no broken internal links, legible figures, clean tables")
     p.add_argument("--pdf", action="store_true", help="after the build, print the whole book in reading order "
                    "with headless Chromium into _build/pdf/photosynth.pdf")
     p.add_argument("--root", default=None, help="project folder (default: the one holding the cwd)")
