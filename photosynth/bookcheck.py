@@ -41,8 +41,8 @@ MEASURE_JS = """(() => {
                                                       i.naturalWidth, i.getBoundingClientRect().width]);
   const tables = Array.from(main.querySelectorAll('table')).map(t => ({
     missing: Array.from(t.querySelectorAll('td')).map(c => c.innerText.trim()),
-    index: Array.from(t.querySelectorAll('tbody tr')).map(r => r.firstElementChild && r.firstElementChild.tagName === 'TH'
-                                                         ? r.firstElementChild.innerText.trim() : null)}));
+    index: Array.from(t.querySelectorAll('tbody tr')).map(r => r.firstElementChild
+      && r.firstElementChild.tagName === 'TH' ? r.firstElementChild.innerText.trim() : null)}));
   return {small, images, tables};
 })()"""
 

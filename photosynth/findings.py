@@ -48,7 +48,8 @@ def tidy_means(table: pd.DataFrame) -> pd.DataFrame:
         return long.dropna(subset=["value"])
     missing = {"mix", "split", "metric", "value"} - set(table.columns)
     if missing:
-        raise ValueError(f"study table: expected columns (metric, split) or mix/split/metric/value; lacks {sorted(missing)}")
+        raise ValueError(f"study table: expected columns (metric, split) or mix/split/metric/value; "
+                         f"lacks {sorted(missing)}")
     return table[["mix", "split", "metric", "value"]].dropna(subset=["value"])
 
 

@@ -31,7 +31,7 @@ KIND_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 #: Human names of the study's column names (anything else: underscores become spaces).
 LABELS: dict[str, str] = {
-    "ap50_standard": "AP@0.5 standard", "ap50_legacy": "AP@0.5 legacy", "map": "AP@0.5", "split": "bucket",
+    "ap50_standard": "AP@0.5 standard", "ap50_legacy": "AP@0.5 legacy", "map": "AP@0.5",
     "diff": "difference", "lo": "low", "hi": "high", "share_positive": "share of resamples > 0",
     "n_resamples": "bootstrap resamples", "level": "interval level", "fid": "FID", "kid": "KID",
     "kid_mean": "KID", "kid_std": "KID std", "bdd_domain": "BDD domain", "seconds": "time (s)",
@@ -83,11 +83,12 @@ def _looks_numeric(text: Any) -> bool:
     return bool(re.fullmatch(r"[−+\-]?[\d,]*\.?\d+( \[.*\])?\s*★?|—", str(text)))
 
 
-def label(name: Any, labels: Mapping[str, str] | None = None) -> str:
-    """The human name of a column or index value: ``labels``, then :data:`LABELS`, else underscores → spaces."""
+def label(name: Any, labels: Mapping[str, str] | None = None, value: bool = False) -> str:
+    """The human name of a column: ``labels``, then :data:`LABELS`, else underscores → spaces. A row label
+    (``value``) is data, e.g. a domain name: only renamed when ``labels`` or :data:`LABELS` name it."""
     name = str(name)
     merged = {**LABELS, **(labels or {})}
-    return merged.get(name, name.replace("_", " "))
+    return merged.get(name, name if value else name.replace("_", " "))
 
 
 def kind_of(name: Any, values: pd.Series, kinds: Mapping[str, str] | None = None) -> str | None:
@@ -170,7 +171,7 @@ def present(
         missing |= bool(values.map(_is_missing).any())
         cells[position] = [format_value(v, kind) for v in values]
     cells.columns = _relabel_index(frame.columns, labels)
-    cells.index = _relabel_index(frame.index, labels)
+    cells.index = _relabel_index(frame.index, labels, values=True)
     caption = "; ".join(part for part in (caption, "; ".join(moved)) if part)
     footnotes = [*notes, *([f"{MISSING} {missing_note}."] if missing else [])]
     return Table(cells, caption, footnotes, show_index=show_index)
@@ -180,14 +181,14 @@ def _column_label(column: Any, labels: Mapping[str, str] | None) -> str:
     return " ".join(label(part, labels) for part in column) if isinstance(column, tuple) else label(column, labels)
 
 
-def _relabel_index(index: pd.Index, labels: Mapping[str, str] | None) -> pd.Index:
+def _relabel_index(index: pd.Index, labels: Mapping[str, str] | None, values: bool = False) -> pd.Index:
     if isinstance(index, pd.RangeIndex) and index.name is None:
         return index
     names = [label(n, labels) if n is not None else None for n in index.names]
     if isinstance(index, pd.MultiIndex):
-        tuples = [tuple(label(v, labels) for v in t) for t in index]
+        tuples = [tuple(label(v, labels, values) for v in t) for t in index]
         return pd.MultiIndex.from_tuples(tuples, names=names)
-    return pd.Index([label(v, labels) for v in index], name=names[0])
+    return pd.Index([label(v, labels, values) for v in index], name=names[0])
 
 
 def interval_table(
@@ -238,7 +239,7 @@ def interval_table(
     marked = marked.fillna(False).astype(bool)
     cells.columns = pd.Index([f"{label(c, labels)}: {label(value, labels)} [interval]" for c in order])
     marked.columns = cells.columns
-    cells.index = marked.index = _relabel_index(cells.index, labels)
+    cells.index = marked.index = _relabel_index(cells.index, labels, values=True)
     cells.columns.name = None
     notes = [f"{MARK} bold: the interval excludes 0."]
     if missing:

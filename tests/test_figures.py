@@ -42,8 +42,8 @@ FIGURES = {
         RNG.random((4, 6)), index=MIXES, columns=[f"{a} {s}" for a in ("standard", "legacy") for s in SPLITS]),
         "AP@0.5 per bucket", "toy world, seed 0, profile smoke"),
     "metric_bars": lambda: figures.metric_bars(pd.DataFrame(
-        [{"mix": m, "split": s, "ap50_standard": 0.5} for m in MIXES for s in
-         ["daytime_clear", "daytime_overcast", "daytime_rainy", "daytime_foggy", "daytime_snowy", "night", "dawn_dusk"]]),
+        [{"mix": m, "split": s, "ap50_standard": 0.5} for m in MIXES for s in ["daytime_clear", "daytime_overcast",
+         "daytime_rainy", "daytime_foggy", "daytime_snowy", "night", "dawn_dusk"]]),
         "ap50_standard", title="per weather", caption="toy world, seed 0, profile smoke"),
     "interval_plot": lambda: figures.interval_plot(pd.DataFrame(
         [{"mix": m, "split": s, "diff": 0.01, "lo": -0.02, "hi": 0.04} for m in MIXES[1:] for s in SPLITS])),

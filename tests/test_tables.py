@@ -40,11 +40,14 @@ def test_present_drops_integer_index_formats_by_kind_and_footnotes_missing() -> 
 def test_present_keeps_a_meaningful_index_and_labels_columns() -> None:
     frame = pd.DataFrame({"ap50_standard": [0.5, 0.25], "ap50_legacy": [0.52, 0.3]},
                          index=pd.Index(["baseline", "cyclegan"], name="mix"))
+    frame.index = ["base_line", "cyclegan"]
+    frame.index.name = "training_mix"
     table = tables.present(frame, labels={"ap50_legacy": "AP@0.5 (YOLOv5 val.py)"})
-    assert table.show_index and list(table.cells.index) == ["baseline", "cyclegan"]
+    assert table.show_index and list(table.cells.index) == ["base_line", "cyclegan"]  # data, not renamed
+    assert table.cells.index.name == "training mix"
     assert list(table.cells.columns) == ["AP@0.5 standard", "AP@0.5 (YOLOv5 val.py)"]
     assert table.cells.iloc[1].tolist() == ["0.250", "0.300"]
-    assert "baseline" in table.to_html()
+    assert "base_line" in table.to_html() and "training mix" in table.to_html()
 
 
 def test_present_formats_multiindex_columns_and_nullable_integers() -> None:
@@ -68,7 +71,7 @@ def test_format_value_per_kind() -> None:
 
 
 def test_interval_table_pivots_marks_and_moves_constants() -> None:
-    table = tables.interval_table(_diffs(), "Paired bootstrap")
+    table = tables.interval_table(_diffs(), "Paired bootstrap", labels={"split": "bucket"})
     assert table.cells.index.names == ["mix", "bucket"]
     assert list(table.cells.index) == [("cyclegan", "0-5"), ("cyclegan", "0-all"), ("nst", "0-5")]
     assert list(table.cells.columns) == ["AP@0.5 standard: difference [interval]",
