@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,9 +40,9 @@ GT_COLOUR, PRED_COLOUR = "#00d000", "#ff2020"
 #: The book's text column, measured in Chromium at a 1280 × 900 window (sphinx-book-theme): 688 CSS px, body text
 #: 16 px, small print (``<small>``, the tables' footnotes; the theme sets footnotes at body size) 14.4 px.
 COLUMN_PX, SMALL_PRINT_PX = 688, 14.4
-#: Width of a full-column figure in inches. Shrunk into the column, a point of text becomes
-#: COLUMN_PX / (72 × WIDTH_IN) ≈ 1.49 CSS px.
-WIDTH_IN = 6.4
+#: Width of a full-column figure in inches. Saved with 0.1 in margins each side and shrunk into the column, a point
+#: of text becomes COLUMN_PX / (72 × (WIDTH_IN + 0.2)) ≈ 1.49 CSS px.
+WIDTH_IN = 6.2
 #: Smallest text a figure may use, in points: 10 pt at WIDTH_IN shows at about 14.9 CSS px, above the small print.
 MIN_FONT_PT = 10.0
 #: Resolution figures are saved at (sharp on high-density screens; the size on the page does not depend on it).
@@ -59,11 +60,26 @@ STYLE: dict[str, object] = {
 
 @contextmanager
 def book_style() -> Iterator[None]:
-    """The report's figure style for the figures made inside the ``with`` block (also makes notebooks record
-    each figure's smallest font in the PNG they show, see :func:`record_fonts_in_notebook`)."""
+    """The report's figure style for the figures made inside the ``with`` block.
+
+    On leaving it, each new figure is laid out once and its layout frozen, so every rendering of it (the glued
+    copy, the one a notebook shows) is the same image; and notebooks record each figure's smallest font in the PNG
+    they show (:func:`record_fonts_in_notebook`).
+    """
+    before = set(plt.get_fignums())
     with sns.axes_style("ticks"), plt.rc_context(STYLE):
         yield
+        for number in sorted(set(plt.get_fignums()) - before):
+            fig = plt.figure(number)
+            fig.canvas.draw()
+            fig.set_layout_engine("none")
     record_fonts_in_notebook()
+
+
+def heading(title: str, caption: str = "", width: int = 72) -> str:
+    """A figure title with its ``(caption)`` below, wrapped to lines that fit the column at the title size."""
+    lines = textwrap.wrap(title, width) + (textwrap.wrap(f"({caption})", width) if caption else [])
+    return "\n".join(lines)
 
 
 def figure_size(height_in: float, width_in: float = WIDTH_IN) -> tuple[float, float]:
@@ -113,7 +129,7 @@ def record_fonts_in_notebook() -> bool:
 
 
 def _title(fig: Figure, title: str, caption: str) -> None:
-    fig.suptitle(f"{title}\n({caption})" if caption else title)
+    fig.suptitle(heading(title, caption))
 
 
 def legend_below(fig: Figure, ax: plt.Axes, columns: int = 4) -> None:
@@ -251,12 +267,13 @@ def detection_examples(
     columns = max(1, min(columns, MAX_COLUMNS, len(examples)))
     images = [np.asarray(Image.open(e["image"]).convert("RGB")) if isinstance(e["image"], (str, Path)) else e["image"]
               for e in examples]
-    aspect = max(im.shape[0] / im.shape[1] for im in images)
     rows = int(np.ceil(len(examples) / columns))
     width = WIDTH_IN / columns
+    heights = [width * max(im.shape[0] / im.shape[1] for im in images[r * columns:(r + 1) * columns]) + 0.5
+               for r in range(rows)]  # each row as tall as its tallest image, plus its titles
     with book_style():
-        fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, rows * (width * aspect + 0.35) + 0.9),
-                                 squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, sum(heights) + 0.9), squeeze=False,
+                                 layout="constrained", gridspec_kw={"height_ratios": heights})
         for ax in axes.flat:
             ax.axis("off")
         for ax, example, pixels in zip(axes.flat, examples, images):
@@ -267,7 +284,7 @@ def detection_examples(
                 ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, ec=PRED_COLOUR, lw=1.2, ls="--"))
                 ax.text(x, y, f"{score:.2f}", color="white", fontsize=MIN_FONT_PT, va="bottom", clip_on=True,
                         bbox={"facecolor": PRED_COLOUR, "pad": 0.5, "lw": 0})
-            ax.set_title(example.get("label", ""), fontsize=MIN_FONT_PT)
+            ax.set_title(heading(example.get("label", ""), width=int(34 * MAX_COLUMNS / columns)), fontsize=MIN_FONT_PT)
         handles = [Line2D([], [], color=GT_COLOUR, lw=2, label="ground truth")]
         if any(example.get("pred") for example in examples):
             handles.append(Line2D([], [], color=PRED_COLOUR, lw=2, ls="--", label="prediction (score)"))

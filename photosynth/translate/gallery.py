@@ -24,7 +24,7 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
     """One row per key of ``rows``; each row maps a column label to an image (array or file)."""
     import matplotlib.pyplot as plt
 
-    from photosynth.figures import WIDTH_IN, book_style
+    from photosynth.figures import WIDTH_IN, book_style, heading
 
     if not rows:
         raise ValueError("no images to show")
@@ -47,7 +47,7 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
                     ax.set_title(label)
                 if c == 0:
                     ax.set_ylabel(row_label)
-        fig.suptitle(f"{title}\n({caption})" if caption else title)
+        fig.suptitle(heading(title, caption))
     return fig
 
 
@@ -59,7 +59,7 @@ def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from photosynth.figures import WIDTH_IN, book_style, legend_below
+    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
 
     missing = {"weather", "step", *TERMS} - set(losses.columns)
     if missing:
@@ -76,7 +76,7 @@ def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
             ax.set_title(name)
             ax.set_xlabel("loss evaluation")
         legend_below(fig, axes[0][-1])
-        fig.suptitle(f"NST loss (weighted terms)\n({caption})" if caption else "NST loss (weighted terms)")
+        fig.suptitle(heading("NST loss (weighted terms)", caption))
     return fig
 
 

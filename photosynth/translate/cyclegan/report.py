@@ -37,7 +37,7 @@ def plot_losses(losses: pd.DataFrame, caption: str = "", smooth: int = 1):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from photosynth.figures import WIDTH_IN, book_style, legend_below
+    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
 
     data = losses.sort_values("step").copy()
     if smooth > 1:
@@ -55,7 +55,7 @@ def plot_losses(losses: pd.DataFrame, caption: str = "", smooth: int = 1):
             ax.set_title(title)
             ax.set_ylabel("")
         legend_below(fig, axes.flat[0], columns=4)
-        fig.suptitle(f"CycleGAN training losses\n({caption})" if caption else "CycleGAN training losses")
+        fig.suptitle(heading("CycleGAN training losses", caption))
     return fig
 
 
@@ -77,7 +77,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
     """Grid: one row per frame, one column per panel (original, then each weather)."""
     import matplotlib.pyplot as plt
 
-    from photosynth.figures import WIDTH_IN, book_style
+    from photosynth.figures import WIDTH_IN, book_style, heading
 
     if not rows:
         raise ValueError("no frames to show")
@@ -93,8 +93,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
                 ax.set_axis_off()
                 if r == 0:
                     ax.set_title(name)
-        title = "vKITTI2 clone frames translated by CycleGAN"
-        fig.suptitle(f"{title}\n({caption})" if caption else title)
+        fig.suptitle(heading("vKITTI2 clone frames translated by CycleGAN", caption))
     return fig
 
 
