@@ -123,7 +123,11 @@ def findings(
         last = scores[scores["split"] == hardest].set_index("mix")["value"]
         best = last.idxmax()
         value = format_value(last[best], "ap")
-        if best == baseline:
+        tied = [m for m in last.index if format_value(last[m], "ap") == value]
+        if len(tied) > 1:
+            out.append(f"On the hardest bucket for the baseline ({hardest}) the highest {name}, {value}, is shared by "
+                       + _splits([f"**{m}**" for m in tied]) + ".")
+        elif best == baseline:
             out.append(f"On the hardest bucket for the baseline ({hardest}) the highest {name} is the baseline's "
                        f"own, {value}.")
         else:

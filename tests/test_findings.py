@@ -71,6 +71,13 @@ def test_no_baseline_and_no_interval() -> None:
     assert text[-1].startswith("AP@0.5 legacy agrees with AP@0.5 standard")
 
 
+def test_a_tie_is_said_as_one() -> None:
+    study = _study({"baseline": [0.3, 0.2, 0.1], "cyclegan": [0.3, 0.2, 0.1], "nst": [0.3, 0.2, 0.05]})
+    text = findings(study, _diffs({"cyclegan": [(0.0, 0.0, 0.0)] * 3, "nst": [(0.0, -0.1, 0.1)] * 3})).sentences
+    assert text[2] == ("On the hardest bucket for the baseline (0-all) the highest AP@0.5 standard, 0.100, is shared "
+                       "by **baseline** and **cyclegan**.")
+
+
 def test_tidy_input_and_bad_input() -> None:
     tidy = tidy_means(_study({"baseline": [0.5, 0.4, 0.3]}))
     assert set(tidy.columns) == {"mix", "split", "metric", "value"} and len(tidy) == 6
