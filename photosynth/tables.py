@@ -228,8 +228,10 @@ def interval_table(
     shown = diffs.assign(_cell=diffs.apply(cell, axis=1),
                          _mark=[_excludes_zero(a, b) for a, b in zip(diffs[lo], diffs[hi])])
     order = list(dict.fromkeys(diffs[columns]))
-    index = pd.MultiIndex.from_frame(diffs[list(rows)].drop_duplicates()) if len(rows) > 1 else \
-        pd.Index(list(dict.fromkeys(diffs[rows[0]])), name=rows[0])
+    keys = diffs[list(rows)].drop_duplicates()  # grouped by the first row key, each level in order of appearance
+    ranks = {c: {v: i for i, v in enumerate(dict.fromkeys(diffs[c]))} for c in rows}
+    keys = keys.sort_values(list(rows), key=lambda col: col.map(ranks[col.name]), kind="stable")
+    index = pd.MultiIndex.from_frame(keys) if len(rows) > 1 else pd.Index(keys[rows[0]], name=rows[0])
     cells = shown.pivot_table(index=list(rows), columns=columns, values="_cell", aggfunc="first",
                               sort=False).reindex(index=index, columns=order)
     marked = shown.pivot_table(index=list(rows), columns=columns, values="_mark", aggfunc="first",
