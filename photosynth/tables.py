@@ -124,18 +124,23 @@ def _is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, (str, list, tuple)) and bool(pd.isna(value)))
 
 
-def _constants(frame: pd.DataFrame, keep: Iterable[Any]) -> list[Any]:
-    if len(frame) < 2:
+#: Kinds of constant column that move into the caption (settings, counts); a measured value stays in its table.
+MOVABLE = {None, "count", "percent"}
+
+
+def _constants(frame: pd.DataFrame, keep: Iterable[Any], kinds: Mapping[str, str] | None = None) -> list[Any]:
+    """Flat columns with one value throughout, of a :data:`MOVABLE` kind; never every column."""
+    if len(frame) < 2 or isinstance(frame.columns, pd.MultiIndex):
         return []
     keep = set(keep)
     out = []
     for column in frame.columns:
         values = frame[column]
-        if column in keep or values.map(_is_missing).any():
+        if column in keep or values.map(_is_missing).any() or kind_of(column, values, kinds) not in MOVABLE:
             continue
         if values.map(lambda v: repr(v)).nunique() == 1:
             out.append(column)
-    return out
+    return out if len(out) < len(frame.columns) else []
 
 
 def present(
@@ -152,14 +157,15 @@ def present(
 
     ``labels``: human names (with units) of columns, index names and index/column values, over :data:`LABELS`.
     ``kinds``: a :data:`DECIMALS` key per column name (or per level value of a column MultiIndex); guessed from the
-    name otherwise. Columns with one value in every row (not in ``keep``) move into the caption. A default integer
+    name otherwise. Columns of settings or counts with one value in every row (not in ``keep``) move into the caption
+    (measured values stay, and a pivoted table keeps every column). A default integer
     index is dropped; any other index becomes the row labels. Missing values show as "—" with ``missing_note``.
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     frame = frame.copy()
     show_index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
-    constants = _constants(frame, keep)
+    constants = _constants(frame, keep, kinds)
     moved = [f"{_column_label(c, labels)}: {format_value(frame[c].iloc[0], kind_of(c, frame[c], kinds))}"
              for c in constants]
     frame = frame.drop(columns=constants)
@@ -214,8 +220,7 @@ def interval_table(
         raise ValueError(f"interval table needs the column(s) {absent}; got {list(diffs.columns)}")
     if diffs.duplicated(subset=[*rows, columns]).any():
         raise ValueError(f"more than one row per {[*rows, columns]}: filter the table first")
-    others = [c for c in diffs.columns if c not in needed]
-    constants = _constants(diffs[others], ()) if others else []
+    constants = _constants(diffs, needed)
     moved = [f"{label(c, labels)}: {format_value(diffs[c].iloc[0], kind_of(c, diffs[c]))}" for c in constants]
 
     def cell(row: pd.Series) -> str:

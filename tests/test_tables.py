@@ -50,6 +50,15 @@ def test_present_keeps_a_meaningful_index_and_labels_columns() -> None:
     assert "base_line" in table.to_html() and "training mix" in table.to_html()
 
 
+def test_measured_values_stay_in_the_table_even_when_constant() -> None:
+    frame = pd.DataFrame({"mix": ["a", "b"], "ap50_standard": [0.0, 0.0], "seed": [0, 0]})
+    table = tables.present(frame)
+    assert list(table.cells.columns) == ["mix", "AP@0.5 standard"] and table.caption == "seed: 0"
+    wide = pd.DataFrame([[0.0, 0.0]] * 2, columns=pd.MultiIndex.from_product([["ap50_standard"], ["x", "y"]]))
+    assert tables.present(wide).cells.shape == (2, 2)
+    assert tables.present(pd.DataFrame({"steps": [8, 8], "runs": [1, 1]})).cells.shape == (2, 2)  # never all
+
+
 def test_present_formats_multiindex_columns_and_nullable_integers() -> None:
     columns = pd.MultiIndex.from_product([["ap50_standard"], ["0-5", "0-all"]], names=[None, "split"])
     frame = pd.DataFrame([[0.1, 0.2], [0.3, np.nan]], index=pd.Index(["a", "b"], name="mix"), columns=columns)
