@@ -60,7 +60,8 @@ class Table:
             bold = self.marked.map(lambda m: "font-weight: bold" if m else "")
             style = style.apply(lambda _: bold, axis=None)
         numeric = [c for c in self.cells.columns if self.cells[c].map(_looks_numeric).all()]
-        style = style.set_properties(subset=numeric, **{"text-align": "right", "font-variant-numeric": "tabular-nums"})
+        style = style.set_properties(subset=numeric, **{"text-align": "right", "font-variant-numeric": "tabular-nums",
+                                                         "padding-left": "0.8em"})
         style = style.set_table_attributes('class="dataframe photosynth-table"')
         return style.set_caption(html.escape(self.caption)) if self.caption else style
 
