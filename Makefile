@@ -41,7 +41,7 @@ test-all: install browser
 	$(PY) -m pytest -q -m ""
 
 book: install
-	$(VENV)/bin/photosynth book --profile $(PROFILE)
+	$(VENV)/bin/photosynth book --profile $(PROFILE) $$(command -v chromium >/dev/null && echo --pdf)
 	@echo "open $(CURDIR)/_build/html/index.html"
 
 lab: install

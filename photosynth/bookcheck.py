@@ -1,12 +1,17 @@
 """Check a built book the way a reader sees it: every page opened in headless Chromium.
 
 Per page: it loads, every image loads (``naturalWidth > 0``), MathJax typeset every formula (no raw TeX left
-in the text, no output shown as a Python repr), and every internal link points to a file that
-exists (and to an anchor that exists on it).
+in the text, no output shown as a Python repr), every internal link points to a file that
+exists (and to an anchor that exists on it), no table shows ``NaN`` or pandas' integer index, and every figure is
+legible as displayed: the smallest font the figure recorded when it was saved (PNG text chunks written by
+:func:`photosynth.figures.figure_png`), scaled by its displayed / natural width, is not smaller than the page's
+small print (the computed size of ``<small>`` in the text column) at a :data:`VIEWPORT` window.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -22,6 +27,24 @@ RAW_TEX = re.compile(r"\\\(|\\\[|\$\$|\\begin\{")
 #: A pasted output that did not render (e.g. a glued ``Markdown`` object shown as its repr).
 UNRENDERED = re.compile(r"<(?:IPython|matplotlib|pandas)\.[\w.]+ object(?: at 0x[0-9a-f]+)?>"
                         r"|<Figure size \d+x\d+ with \d+ Axes>")
+#: The window the pages are read in (a laptop screen; the text column is narrower on smaller windows).
+VIEWPORT = {"width": 1280, "height": 900}
+#: What pandas writes for a value that does not exist.
+MISSING_TEXT = {"NaN", "nan", "<NA>", "NaT", "None"}
+#: Per image: src, natural and displayed width; per page: the small-print size in the text column.
+MEASURE_JS = """(() => {
+  const main = document.querySelector('main') || document.body;
+  const probe = document.createElement('small'); probe.textContent = 'x';
+  (main.querySelector('p') || main).appendChild(probe);
+  const small = parseFloat(getComputedStyle(probe).fontSize); probe.remove();
+  const images = Array.from(document.images).map(i => [i.getAttribute('src') || '', i.complete && i.naturalWidth > 0,
+                                                      i.naturalWidth, i.getBoundingClientRect().width]);
+  const tables = Array.from(main.querySelectorAll('table')).map(t => ({
+    missing: Array.from(t.querySelectorAll('td')).map(c => c.innerText.trim()),
+    index: Array.from(t.querySelectorAll('tbody tr')).map(r => r.firstElementChild
+      && r.firstElementChild.tagName === 'TH' ? r.firstElementChild.innerText.trim() : null)}));
+  return {small, images, tables};
+})()"""
 
 
 @dataclass
@@ -31,6 +54,8 @@ class PageReport:
     page: str
     images: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Each measured figure: (src, smallest text as displayed in CSS px).
+    figures: list[tuple[str, float]] = field(default_factory=list)
 
 
 def chromium_path() -> str:
@@ -67,6 +92,69 @@ def _link_problem(page: Path, href: str, html_dir: Path) -> str | None:
     return None
 
 
+def figure_record(data: bytes) -> tuple[float, float] | None | str:
+    """``(smallest font pt, dpi)`` recorded in a PNG; ``"matplotlib"`` for a matplotlib PNG without the record;
+    ``None`` for any other image (not a figure: a photo, a GIF, a logo)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from photosynth.figures import DPI_KEY, FONT_KEY
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            text = dict(getattr(image, "text", {}) or {})
+    except (UnidentifiedImageError, OSError):
+        return None
+    if FONT_KEY in text and DPI_KEY in text:
+        if text[FONT_KEY] == "none":
+            return None  # a figure without any text
+        return float(text[FONT_KEY]), float(text[DPI_KEY])
+    return "matplotlib" if str(text.get("Software", "")).startswith("Matplotlib") else None
+
+
+def _image_bytes(page: Path, src: str) -> bytes | None:
+    if src.startswith("data:"):
+        header, _, payload = src.partition(",")
+        return base64.b64decode(payload) if header.endswith(";base64") else None
+    url = urlparse(src)
+    if url.scheme not in ("", "file"):
+        return None
+    path = Path(unquote(url.path)) if url.scheme == "file" else page.parent / unquote(url.path)
+    return path.read_bytes() if path.is_file() else None
+
+
+def figure_problems(report: PageReport, page: Path, images: list, small_px: float) -> None:
+    """Add to ``report`` each figure whose smallest text, as displayed, is below ``small_px``."""
+    for number, (src, loaded, natural, shown) in enumerate(images, start=1):
+        data = _image_bytes(page, src) if loaded and natural and shown else None
+        record = figure_record(data) if data else None
+        name = f"figure {number} ({src.rsplit('/', 1)[-1][:40]})"
+        if record == "matplotlib":
+            report.problems.append(f"{name}: a matplotlib figure without a font record (draw it with "
+                                   "photosynth.figures.book_style)")
+        elif record is not None:
+            points, dpi = record
+            px = points * dpi / 72 * shown / natural
+            report.figures.append((src, px))
+            if px < small_px - 0.05:
+                report.problems.append(
+                    f"{name}: illegible, its smallest text ({points:g} pt at {dpi:g} dpi) shows at {px:.1f} px "
+                    f"(the image is shown {shown:.0f} px wide of {natural} px), below the page's small print "
+                    f"({small_px:g} px)")
+
+
+def table_problems(tables: list[dict]) -> list[str]:
+    """Tables showing a missing value as pandas writes it, or pandas' integer index (0, 1, …) as row labels."""
+    problems = []
+    for number, table in enumerate(tables, start=1):
+        found = sorted(MISSING_TEXT & set(table["missing"]))
+        if found:
+            problems.append(f"table {number} shows {found[0]!r} for a missing value")
+        index = table["index"]
+        if len(index) >= 2 and index == [str(i) for i in range(len(index))]:
+            problems.append(f"table {number} shows an integer index column (0…{len(index) - 1})")
+    return problems
+
+
 def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport]:
     """Open every page of the built book in headless Chromium and report what a reader would miss."""
     from playwright.sync_api import sync_playwright
@@ -78,7 +166,7 @@ def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport
     reports = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport=VIEWPORT)
         for path in found:
             report = PageReport(str(path.relative_to(html_dir)))
             response = page.goto(path.as_uri(), wait_until="load", timeout=timeout_ms)
@@ -86,10 +174,12 @@ def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport
                 report.problems.append(f"page did not load ({response.status})")
             if page.evaluate("typeof MathJax !== 'undefined' && MathJax.startup !== undefined"):
                 page.evaluate("MathJax.startup.promise")
-            images = page.evaluate("Array.from(document.images).map(i => [i.getAttribute('src') || '', "
-                                   "i.complete && i.naturalWidth > 0])")
+            measured = page.evaluate(MEASURE_JS)
+            images = measured["images"]
             report.images = len(images)
-            report.problems += [f"image did not load: {src[:80]}" for src, ok in images if not ok]
+            report.problems += [f"image did not load: {src[:80]}" for src, ok, *_ in images if not ok]
+            figure_problems(report, path, images, measured["small"])
+            report.problems += table_problems(measured["tables"])
             text = page.evaluate("(() => { const m = document.querySelector('main') || document.body;"
                                  " const c = m.cloneNode(true); c.querySelectorAll('pre, code, script, style,"
                                  " mjx-container').forEach(e => e.remove()); return c.innerText; })()")

@@ -25,24 +25,29 @@ EDGES: tuple[tuple[str, str], ...] = (
 
 
 def pipeline_diagram() -> Figure:
-    """A box-and-arrow figure of the data flow, each box labelled with the notebook that runs it."""
-    fig, ax = plt.subplots(figsize=(13, 3.6))
-    width, height = 0.86, 0.62
-    centre = {key: (col, -row) for key, _, col, row, _ in STAGES}
-    for key, label, col, row, notebook in STAGES:
-        x, y = centre[key]
-        ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                    boxstyle="round,pad=0.02", facecolor="#e8f0fb", edgecolor="#2b5d9c"))
-        ax.text(x, y + 0.05, label, ha="center", va="center", fontsize=8)
-        ax.text(x, y - height / 2 + 0.07, f"notebook {notebook}", ha="center", va="center",
-                fontsize=7, color="#2b5d9c", style="italic")
-    for start, end in EDGES:
-        (x0, y0), (x1, y1) = centre[start], centre[end]
-        ax.annotate("", xy=(x1 - width / 2 if x1 > x0 else x1, y1 if x1 > x0 else y1 + height / 2),
-                    xytext=(x0 + width / 2 if x1 > x0 else x0, y0 if x1 > x0 else y0 - height / 2),
-                    arrowprops={"arrowstyle": "->", "color": "#444444", "lw": 1.2})
-    ax.set_xlim(-0.6, max(c for *_, c, _, _ in STAGES) + 0.6)
-    ax.set_ylim(-2.5, 0.5)
-    ax.axis("off")
-    fig.tight_layout()
+    """A box-and-arrow figure of the data flow, each box labelled with the notebook that runs it.
+
+    Drawn top to bottom (a stage's column in :data:`STAGES` is its row on the page) to fit the book's text column.
+    """
+    from photosynth.figures import WIDTH_IN, book_style
+
+    with book_style():
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 7.2))
+        width, height = 0.94, 0.74
+        centre = {key: (row, -col) for key, _, col, row, _ in STAGES}
+        for key, label, col, row, notebook in STAGES:
+            x, y = centre[key]
+            ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                        boxstyle="round,pad=0.02", facecolor="#e8f0fb", edgecolor="#2b5d9c"))
+            ax.text(x, y + 0.08, label, ha="center", va="center")
+            ax.text(x, y - height / 2 + 0.1, f"notebook {notebook}", ha="center", va="center",
+                    color="#2b5d9c", style="italic")
+        for start, end in EDGES:
+            (x0, y0), (x1, y1) = centre[start], centre[end]
+            ax.annotate("", xy=(x1, y1 + height / 2), xytext=(x0, y0 - height / 2),
+                        arrowprops={"arrowstyle": "->", "color": "#444444", "lw": 1.2})
+        ax.set_xlim(-0.55, max(r for *_, r, _ in STAGES) + 0.55)
+        ax.set_ylim(-max(c for *_, c, _, _ in STAGES) - 0.5, 0.5)
+        ax.axis("off")
+        fig.tight_layout()
     return fig

@@ -1,8 +1,11 @@
 """The whole report in the smoke profile: every notebook through papermill, the book built with -W,
-then every page opened in headless Chromium (pages and images load, no raw TeX, no broken links)."""
+then every page opened in headless Chromium (pages and images load, no raw TeX, no broken links, legible
+figures, no pandas leftovers in tables), and the book printed as one PDF."""
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +33,7 @@ def test_smoke_book_builds_and_reads_well_in_chromium(smoke_book: tuple[Path, su
     root, done = smoke_book
     assert done.returncode == 0, done.stderr[-4000:]
     assert "problems" in done.stderr and ": 0 problems" in done.stderr
+    assert "figures measured, smallest text" in done.stderr  # the legibility check saw the figures' records
     html = root / "_build" / "html"
     for notebook in pipeline.toc_notebooks(root):
         page = html / notebook.relative_to(root).with_suffix(".html")
@@ -42,3 +46,28 @@ def test_environment_page_shows_this_run(smoke_book: tuple[Path, subprocess.Comp
     page = (root / "_build/html/book/executed/00_environment.html").read_text()
     for text in ("ultralytics", "keras_vgg16_notop", "YOLO_OFFLINE", "profile: smoke"):
         assert text in page
+
+
+@pytest.mark.slow  # printing every page (the API reference is long) takes tens of seconds
+def test_smoke_book_prints_as_one_pdf_in_reading_order(smoke_book: tuple[Path, subprocess.CompletedProcess]) -> None:
+    from pypdf import PdfReader
+
+    from photosynth.pdf import toc_files, write_pdf
+
+    root, done = smoke_book
+    assert done.returncode == 0, done.stderr[-4000:]
+    pdf = write_pdf(root, progress=False)
+    assert pdf == root / "_build" / "pdf" / "photosynth.pdf"
+    reader = PdfReader(pdf)
+    chapters = toc_files(root)
+    assert len(reader.pages) >= len(chapters)
+    outline = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
+    assert len(outline) == len(chapters) and [p for _, p in outline] == sorted({p for _, p in outline})
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    for title, _ in outline:
+        assert " ".join(title.split()) in text, title
+    headings = []  # each page's own title, in toc order
+    for name in chapters:
+        h1 = re.search(r"<h1[^>]*>(.*?)</h1>", (root / "_build" / "html" / f"{name}.html").read_text(), re.S)
+        headings.append(html.unescape(re.sub(r"<[^>]+>", "", h1.group(1))).rstrip("#¶ \n"))
+    assert [t for t, _ in outline] == headings

@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-build", action="store_true", help="execute notebooks only, do not build the book")
     p.add_argument("--no-execute", action="store_true", help="build the book from the executed notebooks as they are")
     p.add_argument("--check", action="store_true", help="after the build, open every page in headless Chromium: "
-                   "pages and images load, no raw TeX, no broken internal links")
+                   "pages and images load, no raw TeX, no broken internal links, legible figures, clean tables")
+    p.add_argument("--pdf", action="store_true", help="after the build, print the whole book in reading order "
+                   "with headless Chromium into _build/pdf/photosynth.pdf")
     p.add_argument("--root", default=None, help="project folder (default: the one holding the cwd)")
     p.add_argument("--runs", default=None, help="workspace base folder (default: $PHOTOSYNTH_RUNS or ./runs)")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own, python3)")
@@ -46,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"photosynth book: error: {exc}", file=sys.stderr)
         return 1
     print(f"[photosynth] book ready: {html / 'index.html'}", file=sys.stderr)
+    if args.pdf:
+        from photosynth.pdf import write_pdf
+
+        print(f"[photosynth] PDF ready: {write_pdf(root, html)}", file=sys.stderr)
     return check(html) if args.check else 0
 
 
@@ -58,5 +64,8 @@ def check(html: Path) -> int:
     for line in problems:
         print(f"photosynth book --check: {line}", file=sys.stderr)
     images = sum(r.images for r in reports)
-    print(f"[photosynth] checked {len(reports)} pages, {images} images: {len(problems)} problems", file=sys.stderr)
+    sizes = [px for r in reports for _, px in r.figures]
+    legible = f" ({len(sizes)} figures measured, smallest text {min(sizes):.1f} px)" if sizes else ""
+    print(f"[photosynth] checked {len(reports)} pages, {images} images{legible}: {len(problems)} problems",
+          file=sys.stderr)
     return 1 if problems else 0

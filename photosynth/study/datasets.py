@@ -155,17 +155,19 @@ def occlusion_histogram(per_image: Mapping[int | str, int], cuts: Sequence[int],
     """Bar chart: images by number of occluded vehicles, with the bucket cut points as dashed lines."""
     import matplotlib.pyplot as plt
 
+    from photosynth.figures import book_style, figure_size, heading
+
     counts = {int(k): int(v) for k, v in per_image.items()}
     xs = np.arange(max(counts, default=0) + 1)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    ax.bar(xs, [counts.get(int(x), 0) for x in xs], color="#4c72b0")
-    for cut in cuts:
-        ax.axvline(cut + 0.5, color="#c44e52", ls="--", lw=1.2)
-        ax.text(cut + 0.6, ax.get_ylim()[1] * 0.92, f"cut {cut}", color="#c44e52", fontsize=8)
-    ax.set_xlabel("occluded vehicles (Car/Van/Truck) in the image")
-    ax.set_ylabel("images")
-    ax.set_title("BDD100K evaluation images by occluded vehicles" + (f"\n{caption}" if caption else ""), fontsize=10)
-    fig.tight_layout()
+    with book_style():
+        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
+        ax.bar(xs, [counts.get(int(x), 0) for x in xs], color="#4c72b0")
+        for cut in cuts:
+            ax.axvline(cut + 0.5, color="#c44e52", ls="--", lw=1.2)
+            ax.text(cut + 0.6, ax.get_ylim()[1] * 0.92, f"cut {cut}", color="#c44e52")
+        ax.set_xlabel("occluded vehicles (Car/Van/Truck) in the image")
+        ax.set_ylabel("images")
+        ax.set_title(heading("BDD100K evaluation images by occluded vehicles", caption))
     return fig
 
 
@@ -174,11 +176,13 @@ def class_counts_plot(stats: pd.DataFrame, caption: str = ""):  # noqa: ANN201
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from photosynth.figures import book_style, figure_size, heading
+
     table = stats.groupby(["dataset", "class"], as_index=False)[["boxes", "occluded"]].sum()
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    sns.barplot(data=table, x="dataset", y="boxes", hue="class", hue_order=list(CLASSES), ax=ax)
-    ax.set_yscale("symlog")
-    ax.set_ylabel("boxes (symlog)")
-    ax.set_title("Boxes per class" + (f"\n{caption}" if caption else ""), fontsize=10)
-    fig.tight_layout()
+    with book_style():
+        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
+        sns.barplot(data=table, x="dataset", y="boxes", hue="class", hue_order=list(CLASSES), ax=ax)
+        ax.set_yscale("symlog")
+        ax.set_ylabel("boxes (symlog)")
+        ax.set_title(heading("Boxes per class", caption))
     return fig

@@ -271,10 +271,8 @@ def samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, captio
     """Sample frames of every source of a mix with their ground-truth boxes (a matplotlib ``Figure``)."""
     from photosynth import figures
 
-    fig = figures.detection_examples(sample_examples(result.items, per_source, seed), caption, columns=columns)
-    title = f"Mix {result.mix}: sample frames per source, ground-truth boxes in green"
-    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
-    return fig
+    title = f"Mix {result.mix}: sample frames per source"
+    return figures.detection_examples(sample_examples(result.items, per_source, seed), caption, title, columns)
 
 
 def build_workspace_mixes(

@@ -24,26 +24,30 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
     """One row per key of ``rows``; each row maps a column label to an image (array or file)."""
     import matplotlib.pyplot as plt
 
+    from photosynth.figures import WIDTH_IN, book_style, heading
+
     if not rows:
         raise ValueError("no images to show")
     columns = list(dict.fromkeys(label for row in rows.values() for label in row))
-    fig, axes = plt.subplots(len(rows), len(columns), figsize=(2.6 * len(columns), 1.2 * len(rows) + 0.8),
-                             squeeze=False)
-    for r, (row_label, row) in enumerate(rows.items()):
-        for c, label in enumerate(columns):
-            ax = axes[r][c]
-            ax.set_xticks([]), ax.set_yticks([])
-            if label in row:
-                image = row[label]
-                ax.imshow(imageio.read_rgb(image) if isinstance(image, (str, Path)) else image)
-            else:
-                ax.axis("off")
-            if r == 0:
-                ax.set_title(label, fontsize=8)
-            if c == 0:
-                ax.set_ylabel(row_label, fontsize=8)
-    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=9)
-    fig.tight_layout()
+    images = {(r, label): imageio.read_rgb(image) if isinstance(image, (str, Path)) else np.asarray(image)
+              for r, row in rows.items() for label, image in row.items()}
+    aspect = max(im.shape[0] / im.shape[1] for im in images.values())
+    with book_style():
+        fig, axes = plt.subplots(len(rows), len(columns), squeeze=False, layout="constrained",
+                                 figsize=(WIDTH_IN, (WIDTH_IN - 0.4) / len(columns) * aspect * len(rows) + 1.1))
+        for r, row_label in enumerate(rows):
+            for c, label in enumerate(columns):
+                ax = axes[r][c]
+                ax.set_xticks([]), ax.set_yticks([])
+                if (row_label, label) in images:
+                    ax.imshow(images[row_label, label])
+                else:
+                    ax.axis("off")
+                if r == 0:
+                    ax.set_title(label)
+                if c == 0:
+                    ax.set_ylabel(row_label)
+        fig.suptitle(heading(title, caption))
     return fig
 
 
@@ -55,23 +59,24 @@ def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
+
     missing = {"weather", "step", *TERMS} - set(losses.columns)
     if missing:
         raise ValueError(f"loss table lacks the column(s) {sorted(missing)}")
     tidy = losses.melt(id_vars=["weather", "step"], value_vars=list(TERMS), var_name="term", value_name="loss")
     tidy = tidy[tidy["loss"] > 0]
     weathers = list(dict.fromkeys(losses["weather"]))
-    fig, axes = plt.subplots(1, len(weathers), figsize=(3.8 * len(weathers), 3.0), squeeze=False)
-    for ax, name in zip(axes[0], weathers):
-        sns.lineplot(data=tidy[tidy["weather"] == name], x="step", y="loss", hue="term", hue_order=list(TERMS),
-                     errorbar=("pi", 100), ax=ax, legend=ax is axes[0][-1])
-        ax.set_yscale("log")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("loss evaluation")
-    if axes[0][-1].get_legend():
-        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
-    fig.suptitle(f"NST loss (weighted terms)\n({caption})" if caption else "NST loss (weighted terms)", fontsize=9)
-    fig.tight_layout()
+    with book_style():
+        fig, axes = plt.subplots(1, len(weathers), figsize=(WIDTH_IN, 3.6), squeeze=False, layout="constrained")
+        for ax, name in zip(axes[0], weathers):
+            sns.lineplot(data=tidy[tidy["weather"] == name], x="step", y="loss", hue="term", hue_order=list(TERMS),
+                         errorbar=("pi", 100), ax=ax, legend=ax is axes[0][-1])
+            ax.set_yscale("log")
+            ax.set_title(name)
+            ax.set_xlabel("loss evaluation")
+        legend_below(fig, axes[0][-1])
+        fig.suptitle(heading("NST loss (weighted terms)", caption))
     return fig
 
 

@@ -45,22 +45,27 @@ def plot_losses(
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
+
     data = losses.sort_values("step").copy()
     if smooth > 1:
         data["value"] = data.groupby(["weather", "loss"])["value"].transform(
             lambda v: v.rolling(smooth, min_periods=1).mean()
         )
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.0), squeeze=False)
-    for ax, (title, names) in zip(axes[0], panels.items()):
-        part = data[data["loss"].isin(names)]
-        sns.lineplot(data=part, x="step", y="value", hue="weather", style="loss", ax=ax, legend=ax is axes[0][-1])
-        ax.set_title(title, fontsize=9)
-        ax.set_ylabel("")
-    if axes[0][-1].get_legend():
-        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1, 1), fontsize=7)
-    title = f"{method} training losses"
-    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
-    fig.tight_layout()
+    columns = 2
+    rows = -(-len(panels) // columns)
+    with book_style():
+        fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 2.4 * rows + 1.4), squeeze=False,
+                                 layout="constrained")
+        for ax, (title, names) in zip(axes.flat, panels.items()):
+            part = data[data["loss"].isin(names)]
+            sns.lineplot(data=part, x="step", y="value", hue="weather", style="loss", ax=ax, legend=ax is axes.flat[0])
+            ax.set_title(title)
+            ax.set_ylabel("")
+        for ax in axes.flat[len(panels):]:
+            ax.set_axis_off()
+        legend_below(fig, axes.flat[0], columns=4)
+        fig.suptitle(heading(f"{method} training losses", caption))
     return fig
 
 
@@ -82,23 +87,23 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
     """Grid: one row per frame, one column per panel (original, then each weather)."""
     import matplotlib.pyplot as plt
 
+    from photosynth.figures import WIDTH_IN, book_style, heading
+
     if not rows:
         raise ValueError("no frames to show")
     n_cols = len(rows[0])
     h, w = rows[0][0][1].shape[:2]
-    fig, axes = plt.subplots(
-        len(rows), n_cols, figsize=(3.3 * n_cols, 3.3 * h / w * len(rows) + 0.8), squeeze=False
-    )
-    for r, panels in enumerate(rows):
-        for c, (name, rgb) in enumerate(panels):
-            ax = axes[r][c]
-            ax.imshow(rgb)
-            ax.set_axis_off()
-            if r == 0:
-                ax.set_title(name, fontsize=9)
-    title = f"vKITTI2 clone frames translated by {method}"
-    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
-    fig.tight_layout()
+    with book_style():
+        fig, axes = plt.subplots(len(rows), n_cols, figsize=(WIDTH_IN, WIDTH_IN / n_cols * h / w * len(rows) + 1.0),
+                                 squeeze=False, layout="constrained")
+        for r, panels in enumerate(rows):
+            for c, (name, rgb) in enumerate(panels):
+                ax = axes[r][c]
+                ax.imshow(rgb)
+                ax.set_axis_off()
+                if r == 0:
+                    ax.set_title(name)
+        fig.suptitle(heading(f"vKITTI2 clone frames translated by {method}", caption))
     return fig
 
 
