@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.convert",
     "photosynth.commands.cyclegan",
     "photosynth.commands.evaluate",
+    "photosynth.commands.fidelity",
     "photosynth.commands.info",
     "photosynth.commands.mix",
     "photosynth.commands.stylize",

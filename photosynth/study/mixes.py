@@ -207,15 +207,19 @@ def translated_frame(clone: Frame, folder: Path, vkitti_root: str | Path, mix: s
     Boxes are rescaled when the translated image has another size than the clone frame.
     """
     path = find_output(folder, _relative(clone.image, vkitti_root))
-    if path is None:
-        return None
-    width, height = image_size(path)
+    return None if path is None else relabelled(clone, path, f"translated/{mix}")
+
+
+def relabelled(clone: Frame, image: Path, dataset: str) -> Frame:
+    """``clone`` shown by another ``image`` of the same geometry: the clone's boxes, rescaled when the image
+    has another size (a translation, the oracle render, vKITTI's rendered weather)."""
+    width, height = image_size(image)
     boxes = clone.boxes
     if (width, height) != (clone.width, clone.height):
         sx, sy = width / clone.width, height / clone.height
         boxes = [dataclasses.replace(b, x1=b.x1 * sx, y1=b.y1 * sy, x2=b.x2 * sx, y2=b.y2 * sy) for b in boxes]
     return dataclasses.replace(
-        clone, image=path, width=width, height=height, boxes=list(boxes), dataset=f"translated/{mix}",
+        clone, image=Path(image), width=width, height=height, boxes=list(boxes), dataset=dataset,
         source={**clone.source, "clone_image": str(clone.image)},
     )  # fmt: skip
 
