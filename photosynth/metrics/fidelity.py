@@ -62,7 +62,7 @@ CLONE, VKITTI, ORACLE = "clone", "vkitti", "oracle"
 #: Columns of the fidelity table, in order.
 COLUMNS: tuple[str, ...] = (
     "translator", "kind", "weather", "bdd_domain", "n_frames", "ssim", "psnr", "kid", "kid_std", "fid",
-    "n_target", "recall", "reference", "reference_recall", "content_kept", "features",
+    "n_target", "n_boxes", "found", "recall", "reference", "reference_recall", "content_kept", "features",
 )  # fmt: skip
 
 
@@ -373,9 +373,13 @@ def fidelity_table(jobs: Sequence[Job], net: Any, *, detector: str | Path | None
     summary = frames.groupby(["weather", "translator"], sort=False)[["ssim", "psnr"]].mean().reset_index()
     table = table.merge(summary, on=["weather", "translator"], how="left")
     if detector is None:
-        table = table.assign(recall=math.nan, reference=None, reference_recall=math.nan, content_kept=math.nan)
+        table = table.assign(n_boxes=pd.NA, found=pd.NA, recall=math.nan, reference=None, reference_recall=math.nan,
+                             content_kept=math.nan)
         return table[list(COLUMNS)]
-    labelled_frames = [f for job in jobs for f in labelled(all_sets[job.weather], clone_frames(job.vkitti_root), job.weather)]
+    clones: dict[Path, dict[str, Frame]] = {}
+    for job in jobs:
+        clones.setdefault(job.vkitti_root, clone_frames(job.vkitti_root))
+    labelled_frames = [f for job in jobs for f in labelled(all_sets[job.weather], clones[job.vkitti_root], job.weather)]
     counts = detect_sets(detector, labelled_frames, work, min_score, device, progress)
     parts = counts["key"].str.split("/", n=2, expand=True)
     counts = counts.assign(weather=parts[0], translator=parts[1], key=parts[2])
@@ -392,7 +396,8 @@ def _content(row: pd.Series, counts: pd.DataFrame, sets: Mapping[str, Mapping[st
     recall = here.found.sum() / here.n_gt.sum() if here.n_gt.sum() else math.nan
     ref_recall = ref.found.sum() / ref.n_gt.sum() if ref.n_gt.sum() else math.nan
     kept = recall / ref_recall if ref_recall else math.nan
-    return pd.Series({"recall": recall, "reference": reference, "reference_recall": ref_recall, "content_kept": kept})
+    return pd.Series({"n_boxes": int(here.n_gt.sum()), "found": int(here.found.sum()), "recall": recall,
+                      "reference": reference, "reference_recall": ref_recall, "content_kept": kept})
 
 
 def criteria(table: pd.DataFrame) -> pd.DataFrame:
@@ -446,6 +451,18 @@ def workspace_jobs(workspace_root: str | Path, translators: Sequence[str],
 
 
 # ---------------------------------------------------------------------------------------------------- figures
+
+
+def examples(jobs: Sequence[Job], seed: int = 0) -> dict[str, dict[str, Path]]:
+    """One seeded frame per weather as every set shows it: weather → {set name → image} (for an image grid)."""
+    rows = {}
+    for job in jobs:
+        sets = job_sets(job)
+        keys = sorted(set.intersection(*(set(images) for images in sets.values())))
+        if keys:
+            key = keys[int(np.random.default_rng([seed, len(rows)]).integers(len(keys)))]
+            rows[f"{job.weather} · {key.split('/')[-6]} #{int(key.rsplit('_', 1)[-1])}"] = {n: s[key] for n, s in sets.items()}
+    return rows
 
 
 def figure(table: pd.DataFrame, weather: str, caption: str = "") -> Any:
