@@ -348,6 +348,8 @@ def fidelity_table(jobs: Sequence[Job], net: Any, *, detector: str | Path | None
 
     if detector is not None and work is None:
         raise ValueError("content kept needs a work folder for the reference detector's predictions")
+    if len({job.weather for job in jobs}) != len(jobs):
+        raise ValueError(f"one job per weather, got {[job.weather for job in jobs]}")
     all_sets = {job.weather: job_sets(job, max_images, seed) for job in jobs}
     per_frame = []
     rows = []
@@ -461,7 +463,8 @@ def examples(jobs: Sequence[Job], seed: int = 0) -> dict[str, dict[str, Path]]:
         keys = sorted(set.intersection(*(set(images) for images in sets.values())))
         if keys:
             key = keys[int(np.random.default_rng([seed, len(rows)]).integers(len(keys)))]
-            rows[f"{job.weather} · {key.split('/')[-6]} #{int(key.rsplit('_', 1)[-1])}"] = {n: s[key] for n, s in sets.items()}
+            label = f"{job.weather}\n{key.split('/')[-6]} #{int(key.rsplit('_', 1)[-1])}"
+            rows[label] = {name: images[key] for name, images in sets.items()}
     return rows
 
 
@@ -487,8 +490,10 @@ def figure(table: pd.DataFrame, weather: str, caption: str = "") -> Any:
         ax.barh(y, values.fillna(0), color=[colours[n] for n in names])
         if column == "kid":
             ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
-        for yi, v in zip(y, values):
-            ax.text(v if np.isfinite(v) else 0, yi, f" {v:.3g}" if np.isfinite(v) else " n/a", va="center", fontsize=7)
+        ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
+        for yi, name, v, end in zip(y, names, values, ends):
+            label = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
+            ax.text(max(end, 0) if np.isfinite(end) else 0, yi, label, va="center", fontsize=7)
         if column == "content_kept":
             ax.axvline(1.0, color="black", lw=0.8)
             ax.axvline(0.8, color="black", lw=0.8, ls="--")
