@@ -210,3 +210,35 @@ def test_cli_writes_the_csv_and_names_bad_input(layout: dict[str, Path], tmp_pat
     write_image(layout["cyclegan"] / _rel(6), _image(9))
     assert main([*args, "--oracle", "none"]) == 1
     assert "not a clone frame of the fog slot" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_reference_detector_end_to_end_on_the_toy_world(tmp_path: Path) -> None:
+    """A real (tiny) reference detector: the recall columns reconcile with the clone labels of every set."""
+    from photosynth import detect, runtime
+    from photosynth.datasets.yolo import label_lines
+    from photosynth.study import datasets, mixes, splits
+
+    ws = runtime.Workspace(tmp_path / "ws")
+    runtime.configure(ws)
+    toy = {"scenes": 2, "frames": 14, "scale": 0.12, "kitti_object": 0, "bdd_train": 16, "bdd_val": 4, "bdd_style_min": 3}
+    data = datasets.prepare_data(ws.root, {}, toy, seed=0)
+    splits.build_splits(data["roots"]["bdd100k"], ws.root / "splits", style_images=3, seed=0,
+                        eval_domains=["daytime_clear"])  # fmt: skip
+    mixes.link_oracle(ws.root)
+    frames = fidelity.reference_frames(ws.root / "data/vkitti2", ws.root / "data/kitti_tracking",
+                                       ws.root / "translated/oracle")  # fmt: skip
+    assert len(frames) == 2 * 14 + 2 * 2 * 3  # every KITTI tracking frame and every oracle render
+    yolo = fidelity.write_frames(frames, tmp_path / "reference_data", "train")
+    settings = detect.TrainSettings(imgsz=64, epochs=1, batch=8, optimizer="SGD", warmup_epochs=0, workers=0)
+    best = detect.train(yolo, tmp_path / "reference", settings, ws, progress=False).best
+    jobs = fidelity.workspace_jobs(ws.root, [])
+    table = fidelity.fidelity_table(jobs, tiny_net(), detector=best, work=tmp_path / "work", min_score=0.0,
+                                    progress=False)  # fmt: skip
+    clones = fidelity.clone_frames(ws.root / "data/vkitti2")
+    for row in table.itertuples():
+        keys = fidelity.slot_frames(ws.root / "data/vkitti2", row.weather)
+        assert row.n_boxes == sum(len(label_lines(clones[k])) for k in keys)
+        assert 0 <= row.found <= row.n_boxes and row.reference == "oracle"
+    oracle = table[table.translator == "oracle"]
+    assert ((oracle.content_kept == 1.0) | oracle.content_kept.isna()).all()
