@@ -492,8 +492,8 @@ def figure(table: pd.DataFrame, weather: str, caption: str = "") -> Any:
             ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
         ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
         for yi, name, v, end in zip(y, names, values, ends):
-            label = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
-            ax.text(max(end, 0) if np.isfinite(end) else 0, yi, label, va="center", fontsize=7)
+            text = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
+            ax.text(max(end, 0) if np.isfinite(end) else 0, yi, text, va="center", fontsize=7)
         if column == "content_kept":
             ax.axvline(1.0, color="black", lw=0.8)
             ax.axvline(0.8, color="black", lw=0.8, ls="--")
