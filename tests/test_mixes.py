@@ -293,3 +293,27 @@ def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:
     plt.close(fig)
     with pytest.raises(FileNotFoundError, match=r"\['nst', 'augment'\] were requested"):
         build_workspace_mixes(tmp_path, ["baseline", "nst", "augment"])
+
+
+def test_link_oracle_exposes_the_toy_worlds_oracle_and_is_absent_on_real_data(tmp_path: Path) -> None:
+    from photosynth.study.mixes import MIXES, TRANSLATED_MIXES, link_oracle
+
+    assert "oracle" in MIXES and "oracle" in TRANSLATED_MIXES
+    assert link_oracle(tmp_path) is None and not (tmp_path / "translated").exists()  # real data: no oracle
+    (tmp_path / "data" / "oracle" / "fog").mkdir(parents=True)
+    link = link_oracle(tmp_path)
+    assert link == tmp_path / "translated" / "oracle" and (link / "fog").is_dir()
+    assert os.readlink(link) == os.path.join("..", "data", "oracle")  # relative: the workspace can move
+    assert link_oracle(tmp_path) == link
+    (tmp_path / "data" / "oracle" / "fog").rmdir()
+    (tmp_path / "data" / "oracle").rmdir()
+    assert link_oracle(tmp_path) is None and not link.is_symlink()  # a stale link goes
+    link.mkdir(parents=True)
+    (tmp_path / "data" / "oracle").mkdir()
+    with pytest.raises(FileExistsError, match="not a link"):
+        link_oracle(tmp_path)
+    real = tmp_path / "real"
+    for name in ("vkitti2", "kitti_tracking"):
+        (real / "data" / name).mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="the oracle exists only in the toy world"):
+        build_workspace_mixes(real, ["baseline", "oracle"])

@@ -245,3 +245,106 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert result["counts"]["images"] == 21 + 1 + 8
     assert json.loads((out / "manifest.json").read_text())["params"]["seed"] == 2
     assert main(["toyworld", "--out", str(out), "--scenes", "7"]) == 2
+
+
+# --- the oracle ---------------------------------------------------------------------------------------------
+
+#: Digests of files of ``make_toyworld(scenes=1, frames=7, scale=0.1, kitti_object=1, bdd_train=2, bdd_val=2,
+#: seed=1)`` computed on ``main`` before the oracle existed (PNG: decoded pixels, text: bytes), so adding the
+#: oracle provably left the rest of the world as it was (JPEG bytes depend on the libjpeg build; the oracle
+#: on/off test below compares those byte for byte on this machine).
+BEFORE_ORACLE = {
+    "bdd100k/labels/bdd100k_labels_images_val.json": "8f451aa059f5cd15",
+    "kitti_object/training/image_2/000000.png": "155d72868637e1e1",
+    "kitti_object/training/label_2/000000.txt": "c12010c82d775a0b",
+    "kitti_tracking/training/image_02/0001/000004.png": "6ce9720711e010b0",
+    "kitti_tracking/training/image_02/0001/000006.png": "baefb9b81b73eb6a",
+    "kitti_tracking/training/label_02/0001.txt": "0ad68a8c7f58c56d",
+    "vkitti2/Scene01/clone/bbox.txt": "08cc2a529c008575",
+    "vkitti2/Scene01/30-deg-left/bbox.txt": "69fda08c14ab39ee",
+}
+GOLDEN = dict(scenes=1, frames=7, scale=0.1, kitti_object=1, bdd_train=2, bdd_val=2, seed=1, progress=False)
+
+
+def _digest(path: Path) -> str:
+    from photosynth.imageio import read_rgb
+
+    data = read_rgb(path).tobytes() if path.suffix == ".png" else path.read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def oracle_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A workspace whose toy world has every weather slot in two scenes (frames 4, 5, 6 and 11, 12, 13)."""
+    from photosynth.study.mixes import VARIATION_SOURCES
+
+    ws = tmp_path_factory.mktemp("oracle")
+    world = make_toyworld(ws / "data", scenes=2, frames=14, scale=0.1, kitti_object=0, bdd_train=0, bdd_val=0,
+                          variations=list(VARIATION_SOURCES), progress=False)  # fmt: skip
+    return world | {"workspace": ws}
+
+
+def test_oracle_frames_are_exactly_the_weather_slots_at_the_clone_size(oracle_world: dict) -> None:
+    from photosynth.imageio import mirrored_path
+    from photosynth.study.mixes import WEATHER_SLOTS, translation_sources
+
+    vkitti, oracle = Path(oracle_world["vkitti2"]), Path(oracle_world["oracle"])
+    expected = {}
+    for weather in WEATHER_SLOTS:
+        for clone in translation_sources(vkitti, weather):
+            expected[mirrored_path(clone, vkitti, oracle / weather)] = clone
+    assert {p for p in oracle.rglob("*") if p.is_file()} == set(expected)
+    assert len(expected) == 2 * 2 * 3 == oracle_world["counts"]["oracle_frames"]
+    for path, clone in expected.items():
+        assert image_size(path) == image_size(clone)
+    fog = [p.name for p in (oracle / "fog").rglob("*.jpg")]
+    assert sorted(fog) == ["rgb_00004.jpg", "rgb_00004.jpg", "rgb_00011.jpg", "rgb_00011.jpg"]
+
+
+def test_oracle_is_the_real_render_of_the_clone_geometry(oracle_world: dict) -> None:
+    from photosynth.imageio import read_rgb
+
+    root = Path(oracle_world["root"])
+    clone = read_rgb(root / "vkitti2/Scene01/clone/frames/rgb/Camera_0/rgb_00004.jpg").astype(float)
+    rendered_fog = read_rgb(root / "vkitti2/Scene01/fog/frames/rgb/Camera_0/rgb_00004.jpg").astype(float)
+    oracle = read_rgb(root / "oracle/fog/Scene01/clone/frames/rgb/Camera_0/rgb_00004.jpg").astype(float)
+    assert np.abs(oracle - rendered_fog).mean() > 3.0  # depth haze, texture and noise, not vKITTI's flat blend
+    # same geometry: the oracle's edges line up with the clone's (correlation of horizontal gradients)
+    gx = [np.diff(img.mean(axis=2), axis=1).ravel() for img in (clone, oracle)]
+    assert np.corrcoef(*gx)[0, 1] > 0.3
+
+
+def test_oracle_mix_has_the_clone_frames_labels(oracle_world: dict) -> None:
+    from photosynth.datasets.vkitti2 import read_vkitti2
+    from photosynth.datasets.yolo import label_lines
+    from photosynth.study.mixes import WEATHER_SLOTS, build_workspace_mixes, link_oracle
+
+    ws = oracle_world["workspace"]
+    link = link_oracle(ws)
+    assert link == ws / "translated" / "oracle" and link.is_symlink() and link_oracle(ws) == link
+    results = build_workspace_mixes(ws, ["baseline", "oracle"], seed=0)
+    oracle, baseline = results["oracle"], results["baseline"]
+    assert oracle.composition.equals(baseline.composition)
+    clones = {(f.source["scene"], f.source["frame"]): f
+              for f in read_vkitti2(oracle_world["vkitti2"], variations=["clone"], cameras=(0,))}  # fmt: skip
+    slots = [item for item in oracle.items if item.source in WEATHER_SLOTS]
+    assert len(slots) == 12
+    for item in slots:
+        assert item.frame.image.is_relative_to(link / item.source)
+        label = oracle.out / "labels" / item.split / f"{item.frame.key}.txt"
+        clone = clones[(item.scene, item.index)]
+        assert label.read_text() == "".join(f"{line}\n" for line in label_lines(clone))
+        assert (oracle.out / "images" / item.split / f"{item.frame.key}.jpg").resolve() == item.frame.image.resolve()
+    others = {i.frame.key: i.frame.image for i in baseline.items if i.source not in WEATHER_SLOTS}
+    assert others == {i.frame.key: i.frame.image for i in oracle.items if i.source not in WEATHER_SLOTS}
+
+
+def test_adding_the_oracle_changes_no_other_file(tmp_path: Path) -> None:
+    on = Path(make_toyworld(tmp_path / "on", **GOLDEN)["root"])
+    off = Path(make_toyworld(tmp_path / "off", oracle=False, **GOLDEN)["root"])
+    assert not (off / "oracle").exists() and len(list((on / "oracle").rglob("*.jpg"))) == 3
+    files = _files(on) - {"manifest.json"}
+    others = {f for f in files if not f.startswith("oracle/")}
+    assert others == _files(off) - {"manifest.json"}
+    assert all((on / f).read_bytes() == (off / f).read_bytes() for f in others)
+    assert {f: _digest(on / f) for f in BEFORE_ORACLE} == BEFORE_ORACLE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-MIX_CHOICES = ("baseline", "cyclegan", "cut", "nst", "augment")  # photosynth.study.mixes.MIXES (kept import-free here)
+MIX_CHOICES = ("baseline", "cyclegan", "cut", "nst", "augment", "oracle")  # photosynth.study.mixes.MIXES (kept import-free here)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

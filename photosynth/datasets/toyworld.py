@@ -5,6 +5,7 @@
     kitti_tracking/training/{image_02/SSSS/NNNNNN.png, label_02/SSSS.txt}     "real" render of the scenes
     kitti_object/training/{image_2/NNNNNN.png, label_2/NNNNNN.txt}             "real" snapshots, sizes vary
     vkitti2/SceneXX/<variation>/{bbox.txt, info.txt, frames/rgb/Camera_{0,1}/rgb_NNNNN.jpg}   synthetic
+    oracle/<weather>/SceneXX/clone/frames/rgb/Camera_0/rgb_NNNNN.jpg          "real" render, target weather
     bdd100k/images/100k/{train,val}/<id>.jpg
     bdd100k/labels/bdd100k_labels_images_{train,val}.json, labels/det_20/det_{train,val}.json
     manifest.json
@@ -12,6 +13,15 @@
 KITTI tracking sequences 0001/0002/0006/0018/0020 show the same geometry as vKITTI2 Scene01/02/06/18/20
 frame by frame (the "real" and the synthetic render of one world). :func:`bdd_labels` yields BDD frame
 dicts without images (for label-file benchmarks).
+
+The **oracle** (DESIGN §7) is a perfect translation: every clone Camera_0 frame that a weather slot of the
+training mixes uses (:func:`oracle_weathers`: ``frame % 7`` of :data:`photosynth.study.mixes.WEATHER_SLOTS`)
+rendered once more by the *real* renderer in that slot's BDD style weather (fog → daytime foggy, overcast →
+daytime overcast, rain → daytime rainy; :data:`photosynth.study.splits.STYLE_DOMAINS`). Same geometry, so
+the clone frame's boxes are its labels. Its paths mirror the clone frame's path relative to ``vkitti2/``, as
+a translator's output does, so ``oracle/`` can serve as ``<workspace>/translated/oracle``
+(:func:`photosynth.study.mixes.link_oracle`). Its noise comes from a random stream of its own: every other
+image and label is byte-identical with or without it.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ from photosynth.datasets.toyscene import STREET_PERIOD, Camera, Facade, Raster, 
 from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
 from photosynth.atomic import write_text
 from photosynth.imageio import write_image
+from photosynth.study.mixes import SOURCES, WEATHER_SLOTS
+from photosynth.study.splits import STYLE_DOMAINS, Domain
 
 VERSION = 2  # bump when the rendering changes: a manifest of another version is regenerated
 #: vKITTI2 scene ↔ KITTI tracking sequence.
@@ -39,6 +51,8 @@ KITTI_SIZE = (1242, 375)
 KITTI_OBJECT_SIZES = ((1242, 375), (1241, 376), (1238, 374), (1224, 370))
 BDD_SIZE = (1280, 720)
 STEREO_BASELINE = 0.532
+#: Folder (under the toy world's root) of the oracle frames.
+ORACLE = "oracle"
 EGO_SPEED = 0.8  # metres per frame
 #: Street vehicles farther than this are not drawn (they would be a few pixels tall at small scales).
 MAX_DEPTH = 42.0
@@ -169,6 +183,26 @@ class Street:
         # vehicles of the ego lane keep their distance (they would otherwise drive through the ego car)
         shown = [t for t in things if 1.0 < t.z < MAX_DEPTH and not (abs(t.x) < 2.0 and t.z < 6.0)]
         return rasterize(camera, shown, EGO_SPEED * frame, self.facades)
+
+
+def oracle_weathers() -> dict[int, tuple[str, str, str]]:
+    """Slot (``frame % 7``) → ``(vKITTI2 weather, BDD weather, BDD time of day)`` of the oracle render."""
+    out = {}
+    for weather, slot in WEATHER_SLOTS.items():
+        domain = Domain.parse(STYLE_DOMAINS[weather])
+        out[slot] = (weather, str(domain.weather), str(domain.timeofday))
+    return out
+
+
+def oracle_path(root: str | Path, weather: str, scene: str, frame: int) -> Path:
+    """Where the oracle render of clone Camera_0 frame ``frame`` of ``scene`` in ``weather`` lies under ``root``."""
+    return Path(root) / ORACLE / weather / scene / "clone" / "frames" / "rgb" / "Camera_0" / f"rgb_{frame:05d}.jpg"
+
+
+def oracle_count(frames: int, scenes: int) -> int:
+    """How many oracle frames a toy world of ``scenes`` scenes × ``frames`` frames has."""
+    slots = oracle_weathers()
+    return scenes * sum(1 for frame in range(frames) if frame % len(SOURCES) in slots)
 
 
 # --- label formats ----------------------------------------------------------------------------------------
@@ -378,8 +412,9 @@ class _Writer:
         self.count("images")
         self.bar.update(1)
 
-    def street(self, scene: str, index: int, frames: int, variations: Sequence[str]) -> None:
-        """One vKITTI2 scene (all variations, both cameras) and its KITTI tracking sequence."""
+    def street(self, scene: str, index: int, frames: int, variations: Sequence[str], oracle: bool) -> None:
+        """One vKITTI2 scene (all variations, both cameras), its KITTI tracking sequence and, with ``oracle``,
+        the oracle renders of its weather-slot clone frames."""
         street = Street.generate(self.seed, index, frames)
         sequence = SCENES[scene]
         size = _scaled(KITTI_SIZE, self.scale)
@@ -389,6 +424,7 @@ class _Writer:
             f"{t.track_id} {t.kind} {t.model} {t.colour}\n" for t in street.tracks)
         rows: dict[str, list[str]] = {v: [] for v in variations}
         kitti_rows: list[str] = []
+        slots = oracle_weathers() if oracle else {}
         for frame in range(frames):
             rng = np.random.default_rng([self.seed, 2, index, frame])
             for camera_id, baseline in ((0, 0.0), (1, STEREO_BASELINE)):
@@ -407,6 +443,11 @@ class _Writer:
                     self.image(out, real(raster, "clear", "daytime", rng))
                     kitti_rows += [kitti_line(v, self.min_height, frame) for v in
                                    sorted(raster.views, key=lambda v: v.thing.track_id) if _labelled(v)]
+                    if frame % len(SOURCES) in slots:
+                        weather, bdd_weather, timeofday = slots[frame % len(SOURCES)]
+                        own = np.random.default_rng([self.seed, 6, index, frame])  # the oracle's own stream
+                        self.image(oracle_path(self.root, weather, scene, frame), real(raster, bdd_weather, timeofday, own))
+                        self.count("oracle_frames")
         header = " ".join(("frame cameraID trackID left right top bottom number_pixels truncation_ratio "
                            "occupancy_ratio isMoving").split())  # fmt: skip
         for variation in variations:
@@ -468,6 +509,7 @@ def make_toyworld(
     bdd_weather: Mapping[str, float] | None = None,
     bdd_timeofday: Mapping[str, float] | None = None,
     bdd_style_min: int = 2,
+    oracle: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Write the toy world under ``root`` (layouts in the module docstring); returns paths and counts.
@@ -475,7 +517,8 @@ def make_toyworld(
     ``scenes``: how many of Scene01/02/06/18/20 (or their names); ``frames`` per scene; ``scale`` of the real
     image sizes (1242×375 KITTI/vKITTI2, 1280×720 BDD); ``kitti_object`` images (default ``frames``);
     BDD images per split; ``variations`` of vKITTI2 (default all 10); BDD weather/time-of-day mixes (weights)
-    and ``bdd_style_min`` daytime images guaranteed per study weather (clear/overcast/rainy/foggy) and split.
+    and ``bdd_style_min`` daytime images guaranteed per study weather (clear/overcast/rainy/foggy) and split;
+    ``oracle``: also the oracle renders (module docstring; needs the ``clone`` variation).
     Deterministic by ``seed``; a root whose ``manifest.json`` has the same parameters is left as it is.
     """
     root = Path(root).expanduser().resolve()
@@ -488,22 +531,24 @@ def make_toyworld(
         raise ValueError(f"need frames >= 1, scale > 0 and BDD counts >= 0 "
                          f"(got {frames}, {scale}, {bdd_train}, {bdd_val})")
     variations = list(variations or VARIATIONS)
+    oracle = oracle and "clone" in variations
     kitti_object = frames if kitti_object is None else kitti_object
     params = {"version": VERSION, "scenes": names, "frames": frames, "scale": scale, "kitti_object": kitti_object,
               "bdd_train": bdd_train, "bdd_val": bdd_val, "seed": seed, "variations": variations,
               "bdd_weather": dict(bdd_weather or BDD_WEATHER_MIX), "bdd_timeofday": dict(bdd_timeofday or BDD_TIME_MIX),
-              "bdd_style_min": bdd_style_min}  # fmt: skip
+              "bdd_style_min": bdd_style_min, "oracle": oracle}  # fmt: skip
     manifest_path = root / "manifest.json"
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("params") == params:
             return manifest["result"] | {"skipped": True}
     total = len(names) * frames * (2 * len(variations) + 1) + kitti_object + bdd_train + bdd_val
+    total += oracle_count(frames, len(names)) if oracle else 0
     start, cpu = time.perf_counter(), time.process_time()
     with tqdm(total=total, desc="toy world", unit="img", disable=not progress, mininterval=2.0) as bar:
         writer = _Writer(root, seed, scale, bar)
         for name in names:
-            writer.street(name, list(SCENES).index(name), frames, variations)
+            writer.street(name, list(SCENES).index(name), frames, variations, oracle)
         writer.kitti_object(kitti_object)
         writer.bdd("train", bdd_train, bdd_weather, bdd_timeofday, bdd_style_min)
         writer.bdd("val", bdd_val, bdd_weather, bdd_timeofday, bdd_style_min)
@@ -514,6 +559,7 @@ def make_toyworld(
         "kitti_object": str(root / "kitti_object"),
         "vkitti2": str(root / "vkitti2"),
         "bdd100k": str(root / "bdd100k"),
+        "oracle": str(root / ORACLE) if oracle else None,
         "counts": writer.counts,
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),

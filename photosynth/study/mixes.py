@@ -7,7 +7,10 @@ weather slots (:data:`WEATHER_SLOTS`). Mix ``baseline`` fills the weather slots 
 renders; ``cyclegan``, ``cut``, ``nst`` and ``augment`` with translated clone frames found under
 ``<translated>/<weather>/`` at the clone frame's path relative to the vKITTI2 (rgb) root, any image suffix
 (:func:`photosynth.imageio.find_output`), labelled with the clone frame's boxes (geometry is unchanged; boxes
-are rescaled when a translator changed the image size).
+are rescaled when a translator changed the image size). ``oracle`` is built the same way from the toy world's
+oracle renders (the clone frame drawn by the *real* renderer in the target weather: a perfect translation,
+the ceiling of every translator), which :func:`link_oracle` exposes as ``<workspace>/translated/oracle``;
+real datasets have no oracle.
 
 Split: a seeded random split *by frame* (80/10/10), as the study did. It is drawn over the ``(scene, frame)``
 keys alone, so every mix puts the same frame indices into train/val/test and mixes compare paired. Note that
@@ -50,8 +53,10 @@ WEATHER_SLOTS: dict[str, int] = {"fog": 4, "overcast": 5, "rain": 6}
 #: vKITTI2 variations a mix reads (clone also labels the translated frames).
 VARIATION_SOURCES: tuple[str, ...] = SOURCES[1:]
 #: The mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
-MIXES: tuple[str, ...] = ("baseline", "cyclegan", "cut", "nst", "augment")
+MIXES: tuple[str, ...] = ("baseline", "cyclegan", "cut", "nst", "augment", "oracle")
 TRANSLATED_MIXES: tuple[str, ...] = MIXES[1:]
+#: The mix of the toy world's oracle renders (a perfect translation; no translator makes it).
+ORACLE = "oracle"
 #: vKITTI2 scene → the KITTI tracking sequence it clones.
 SCENE_SEQUENCES: dict[str, str] = {
     "Scene01": "0001", "Scene02": "0002", "Scene06": "0006", "Scene18": "0018", "Scene20": "0020",
@@ -202,15 +207,19 @@ def translated_frame(clone: Frame, folder: Path, vkitti_root: str | Path, mix: s
     Boxes are rescaled when the translated image has another size than the clone frame.
     """
     path = find_output(folder, _relative(clone.image, vkitti_root))
-    if path is None:
-        return None
-    width, height = image_size(path)
+    return None if path is None else relabelled(clone, path, f"translated/{mix}")
+
+
+def relabelled(clone: Frame, image: Path, dataset: str) -> Frame:
+    """``clone`` shown by another ``image`` of the same geometry: the clone's boxes, rescaled when the image
+    has another size (a translation, the oracle render, vKITTI's rendered weather)."""
+    width, height = image_size(image)
     boxes = clone.boxes
     if (width, height) != (clone.width, clone.height):
         sx, sy = width / clone.width, height / clone.height
         boxes = [dataclasses.replace(b, x1=b.x1 * sx, y1=b.y1 * sy, x2=b.x2 * sx, y2=b.y2 * sy) for b in boxes]
     return dataclasses.replace(
-        clone, image=path, width=width, height=height, boxes=list(boxes), dataset=f"translated/{mix}",
+        clone, image=Path(image), width=width, height=height, boxes=list(boxes), dataset=dataset,
         source={**clone.source, "clone_image": str(clone.image)},
     )  # fmt: skip
 
@@ -295,9 +304,10 @@ def build_workspace_mixes(
         raise ValueError(f"unknown mixes {unknown}; expected some of {', '.join(MIXES)}")
     absent = [f"{root / 'translated' / n}" for n in names if n != "baseline" and not (root / "translated" / n).is_dir()]
     if absent:
+        oracle = " (the oracle exists only in the toy world; notebook 01 links it)" if ORACLE in names else ""
         raise FileNotFoundError(
             f"mixes {[Path(a).name for a in absent]} were requested but their translated frames are missing: "
-            f"{', '.join(absent)} (run notebooks 02/03, or drop them from the profile's 'mixes')"
+            f"{', '.join(absent)} (run notebooks 02/03, or drop them from the profile's 'mixes'){oracle}"
         )
     return {
         name: build_mix(
@@ -306,6 +316,28 @@ def build_workspace_mixes(
         )  # fmt: skip
         for name in names
     }
+
+
+def link_oracle(workspace_root: str | Path) -> Path | None:
+    """Expose the toy world's oracle renders ``<workspace>/data/oracle`` as the ``oracle`` mix's translated
+    frames ``<workspace>/translated/oracle`` (a relative symbolic link); returns it, or ``None`` when the data
+    has no oracle (real datasets: a scene cannot be photographed twice), removing a stale link then.
+    """
+    root = Path(workspace_root)
+    target, link = root / "data" / ORACLE, root / "translated" / ORACLE
+    if link.exists() and not link.is_symlink():
+        raise FileExistsError(f"{link} exists and is not a link to the toy world's oracle; remove it")
+    if not target.is_dir():
+        if link.is_symlink():
+            link.unlink()
+        return None
+    relative = Path(os.path.relpath(target, link.parent))
+    if link.is_symlink() and Path(os.readlink(link)) == relative:
+        return link
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    os.symlink(relative, link, target_is_directory=True)
+    return link
 
 
 def load_sources(
