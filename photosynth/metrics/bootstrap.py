@@ -184,6 +184,10 @@ class SeedSamples:
         valid = self.per_seed[~np.isnan(self.per_seed)]
         return float(np.std(valid, ddof=1)) if len(valid) > 1 else math.nan
 
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Percentile interval of the mean over seeds."""
+        return _interval(self.samples, level)
+
 
 def _seed_rng(seed: int, name: str) -> np.random.Generator:
     """The seed-draw generator of one model: fixed by the bootstrap seed and the model's name, so a model's
