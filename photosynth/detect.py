@@ -257,7 +257,7 @@ def train(
         }
     for event, function in (callbacks or {}).items():
         model.add_callback(event, function)
-    with _epoch_bar(model, settings.epochs, run_dir.name, progress), torch_threads(settings.threads):
+    with _epoch_bar(model, settings.epochs, "/".join(run_dir.parts[-2:]), progress), torch_threads(settings.threads):
         model.train(**args)
     if not best.is_file():
         raise RuntimeError(f"{run_dir}: ultralytics finished without writing {best}")
