@@ -311,9 +311,18 @@ def read_results(run_dir: str | Path) -> pd.DataFrame:
     return frame
 
 
-def training_logs(runs: Mapping[str, str | Path]) -> pd.DataFrame:
-    """The training logs of several runs (name → run folder) in one frame with a ``mix`` column."""
-    return pd.concat([read_results(path).assign(mix=name) for name, path in runs.items()], ignore_index=True)
+RunKey = str | tuple[str, int]
+
+
+def _run_labels(key: RunKey) -> dict[str, Any]:
+    """Table columns of a run key: a mix name, or ``(mix, seed)``."""
+    return {"mix": key[0], "seed": key[1]} if isinstance(key, tuple) else {"mix": key}
+
+
+def training_logs(runs: Mapping[RunKey, str | Path]) -> pd.DataFrame:
+    """The training logs of several runs (mix name or ``(mix, seed)`` → run folder) in one frame with a ``mix``
+    (and ``seed``) column."""
+    return pd.concat([read_results(path).assign(**_run_labels(key)) for key, path in runs.items()], ignore_index=True)
 
 
 def seconds_per_epoch(log: pd.DataFrame) -> float:
@@ -323,15 +332,15 @@ def seconds_per_epoch(log: pd.DataFrame) -> float:
     return float(pd.Series(steps).median()) if steps else float(times[0])
 
 
-def run_table(runs: Mapping[str, str | Path]) -> pd.DataFrame:
-    """One row per run: model, image size, epochs done, wall seconds per epoch and the last validation mAP50
-    (ultralytics, on the mix's own val split)."""
+def run_table(runs: Mapping[RunKey, str | Path]) -> pd.DataFrame:
+    """One row per run (mix name or ``(mix, seed)`` → run folder): model, image size, epochs done, wall seconds
+    per epoch and the last validation mAP50 (ultralytics, on the mix's own val split)."""
     rows = []
     for name, path in runs.items():
         log, key = read_results(path), (read_manifest(Path(path)) or {}).get("key", {})
         settings = key.get("settings", {})
         last = log.iloc[-1]
-        rows.append({"mix": name, "model": settings.get("model"), "imgsz": settings.get("imgsz"),
+        rows.append({**_run_labels(name), "model": settings.get("model"), "imgsz": settings.get("imgsz"),
                      "epochs": int(last["epoch"]), "s_per_epoch": seconds_per_epoch(log),
                      "val_map50": float(last.get("metrics/mAP50(B)", float("nan"))),
                      "best_val_map50": float(log.get("metrics/mAP50(B)", pd.Series([float("nan")])).max())})

@@ -80,6 +80,9 @@ def test_training_writes_run_and_manifest(trained) -> None:
     assert table.loc[0, "mix"] == "baseline" and table.loc[0, "imgsz"] == 64 and table.loc[0, "epochs"] == 1
     assert table.loc[0, "s_per_epoch"] > 0 and 0 <= table.loc[0, "val_map50"] <= 1
     assert set(detect.training_logs({"a": result.run_dir, "b": result.run_dir}).mix) == {"a", "b"}
+    by_seed = detect.run_table({("a", 0): result.run_dir, ("a", 1): result.run_dir})
+    assert list(by_seed["seed"]) == [0, 1] and list(by_seed["mix"]) == ["a", "a"]
+    assert list(detect.training_logs({("a", 3): result.run_dir})["seed"]) == [3]
 
 
 def test_seconds_per_epoch_skips_resume_restarts() -> None:

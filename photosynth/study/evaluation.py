@@ -417,6 +417,18 @@ def seed_table(intervals: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
     return wide.reindex(index=rows, columns=pd.MultiIndex.from_product([splits, list(stats.values())]))
 
 
+def gap_absence(workspace: Workspace, mixes: Sequence[str], oracle: str = "oracle") -> str | None:
+    """Why there is no gap-closed table (``None`` when ``oracle`` is among the mixes)."""
+    if oracle in mixes:
+        return None
+    if (workspace.root / "data" / "manifest.json").is_file():
+        return (f"The {oracle!r} mix was not among this run's mixes, so the share of the gap each translator "
+                "closed is not measured (add it to the mixes of notebooks 04–06).")
+    return ("Real datasets have no oracle: no perfect translation of a vKITTI2 frame into real weather exists, so "
+            "the share of the gap a translator closed cannot be measured. Only the toy world, which can render "
+            "every clone frame again in real style, has one; here the differences to the baseline are all there is.")
+
+
 def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
     """Gap closed per bucket, metric and mix: ``oracle − baseline`` with its interval, then the share closed
     with its interval where there is a gap, else the verdict (``reading``) in its place."""
@@ -458,7 +470,7 @@ def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric
     where = f"on bucket {split} ({metric.removeprefix('ap50_')} AP@0.5)"
     verdicts = {"ahead": "ahead of the baseline in this run", "behind": "behind the baseline in this run",
                 "undecided": "this run cannot tell it from the baseline"}
-    out = [f"**{r.mix}** scored {r.diff:+.3f} against {baseline} {where} ({_interval_text(r.lo, r.hi, level)}): "
+    out = [f"{r.mix} scored {r.diff:+.3f} against {baseline} {where} ({_interval_text(r.lo, r.hi, level)}): "
            f"{verdicts[direction(r.lo, r.hi)]}." for r in diffs.itertuples()]
     gap = study.gap_closed[(study.gap_closed.group == "bucket") & (study.gap_closed.metric == metric)
                            & (study.gap_closed.split == split)]
