@@ -99,7 +99,8 @@ def test_study_table_and_published(metrics: pd.DataFrame) -> None:
 def test_run_folders_per_seed(workspace: Workspace) -> None:
     assert evaluation.run_dir(workspace, "nst", 2) == workspace.root / "detectors" / "nst" / "seed2"
     s = evaluation.eval_sets(workspace)[0]
-    assert evaluation.prediction_path(workspace, "nst", 2, s).parent == workspace.root / "detectors/nst/seed2/predictions"
+    predictions = evaluation.prediction_path(workspace, "nst", 2, s).parent
+    assert predictions == workspace.root / "detectors" / "nst" / "seed2" / "predictions"
     assert list(evaluation.runs(workspace, ["a", "b"], [0, 1])) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
     with pytest.raises(ValueError, match="non-negative integer"):
         evaluation.run_dir(workspace, "nst", -1)
@@ -134,6 +135,7 @@ def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> Non
     assert "hierarchical" in evaluation.interval_note(intervals) and "2 training seeds" in evaluation.interval_note(intervals)
     one_seed = evaluation.bootstrap_study(workspace, MIXES, [0], n_resamples=5, progress=False).intervals
     assert "leave out the seed-to-seed spread" in evaluation.interval_note(one_seed) and one_seed.seed_sd.isna().all()
+    assert list(evaluation.seed_table(one_seed).columns.get_level_values(1)[:3]) == ["mean", "lo", "hi"]
 
 
 def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -> None:

@@ -119,9 +119,9 @@ def run_study(args: argparse.Namespace) -> int:
     print(evaluation.study_table(metrics).round(3).to_string())
     baseline = results.get("baseline", "baseline")
     if baseline in mixes and len(mixes) > 1:
-        _, diffs, _ = evaluation.bootstrap_study(workspace, mixes, seeds, baseline,
-                                                 n_resamples=int(results.get("n_boot", 1000)),
-                                                 seed=int(params.get("seed", 0)), level=float(results.get("level", 0.95)))
+        diffs = evaluation.bootstrap_study(workspace, mixes, seeds, baseline, n_resamples=int(results.get("n_boot", 1000)),
+                                           seed=int(params.get("seed", 0)),
+                                           level=float(results.get("level", 0.95))).differences
         print(diffs.round(3).to_string(index=False))
     print(f"[photosynth] results in {workspace.root / 'results'}", file=sys.stderr)
     return 0

@@ -404,11 +404,14 @@ def interval_note(intervals: pd.DataFrame) -> str:
 
 def seed_table(intervals: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
     """The study table with seeds: rows ``(metric, mix)``, columns ``(split, stat)`` with stats ``mean``
-    (over seeds), ``seed s.d.``, ``lo`` and ``hi`` (the interval of :func:`bootstrap_study`)."""
+    (over seeds), ``seed s.d.`` (left out with one seed), ``lo`` and ``hi`` (the interval of
+    :func:`bootstrap_study`)."""
     part = intervals[intervals["group"] == group]
     if part.empty:
         raise ValueError(f"no intervals for group {group!r}")
     stats = {"map": "mean", "seed_sd": "seed s.d.", "lo": "lo", "hi": "hi"}
+    if (part["n_seeds"] == 1).all():
+        del stats["seed_sd"]
     splits = sorted(dict.fromkeys(part["split"]), key=bucket_key)
     wide = part.pivot_table(index=["metric", "mix"], columns="split", values=list(stats), sort=False, dropna=False)
     wide = wide.swaplevel(0, 1, axis=1).rename(columns=stats, level=1)
