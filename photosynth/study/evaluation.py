@@ -470,7 +470,7 @@ def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric
     diffs = diffs[diffs.split == split]
     level = float(diffs["level"].iloc[0])
     baseline = str(diffs["baseline"].iloc[0])
-    where = f"on bucket {split} ({metric.removeprefix('ap50_')} AP@0.5)"
+    where = f"in {metric.removeprefix('ap50_')} AP@0.5 on bucket {split}"
     verdicts = {"ahead": "ahead of the baseline in this run", "behind": "behind the baseline in this run",
                 "undecided": "this run cannot tell it from the baseline"}
     out = [f"{r.mix} scored {r.diff:+.3f} against {baseline} {where} ({_interval_text(r.lo, r.hi, level)}): "
