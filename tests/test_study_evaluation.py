@@ -150,7 +150,8 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
     expected = (iv[("cyclegan", *key)] - iv[("baseline", *key)]) / (iv[("oracle", *key)] - iv[("baseline", *key)])
     assert row.closed == pytest.approx(expected) and row.lo <= row.closed <= row.hi and row.gap_lo > 0
     table = evaluation.gap_table(gap)
-    assert list(table.columns[:3]) == ["metric", "split", "mix"] and table.reading.str.startswith("closed").all()
+    assert table.index.names == ["metric", "split", "mix"] and table.reading.str.startswith("closed").all()
+    assert table.loc[("ap50_standard", "0-all", "cyclegan"), "gap closed"] == pytest.approx(expected)
     sentences = evaluation.comparison_sentences(study)
     assert any("leaves a gap for a translator to close" in s and "cyclegan closed" in s for s in sentences)
     assert any(s.startswith("cyclegan scored") and "ahead of the baseline" in s for s in sentences)
@@ -207,6 +208,16 @@ def test_curves_examples_and_figures(workspace: Workspace, metrics: pd.DataFrame
         plt.close(fig)
     with pytest.raises(ValueError, match="none of the columns"):
         figures.training_curves(pd.DataFrame({"mix": ["a"], "epoch": [1]}))
+
+
+def test_inflation_sentence_reads_its_direction_from_the_numbers(metrics: pd.DataFrame) -> None:
+    table = evaluation.study_table(metrics)
+    sentence = evaluation.inflation_sentence(table)
+    mean = float((table["ap50_legacy"] - table["ap50_standard"]).to_numpy().mean())
+    assert ("exceeded" if mean > 0 else "fell below") in sentence and f"{abs(mean):.3f}" in sentence
+    same = table.copy()
+    same["ap50_legacy"] = same["ap50_standard"].to_numpy()
+    assert "matched the standard one" in evaluation.inflation_sentence(same)
 
 
 def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest.CaptureFixture) -> None:

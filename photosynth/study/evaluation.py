@@ -442,7 +442,7 @@ def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
                        for c, v in zip(part["closed"], part["verdict"])]
     columns = ["metric", "split", "mix", "gap", "gap_lo", "gap_hi", "closed", "lo", "hi", "reading"]
     return part[columns].rename(columns={"gap": "oracle − baseline", "gap_lo": "gap lo", "gap_hi": "gap hi",
-                                         "closed": "gap closed"}).reset_index(drop=True)
+                                         "closed": "gap closed"}).set_index(["metric", "split", "mix"])
 
 
 # ------------------------------------------------------------------------------------------ sentences
@@ -506,15 +506,21 @@ def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric
     return out
 
 
-def inflation_sentence(table: pd.DataFrame) -> str:
-    """What the legacy metric adds over the standard one in a :func:`study_table`, where it adds most and least."""
+def inflation_sentence(table: pd.DataFrame, resolution: float = 0.0005) -> str:
+    """What the legacy metric adds over the standard one in a :func:`study_table`, and on which bucket most and
+    least (differences below ``resolution`` count as none)."""
     inflation = table["ap50_legacy"] - table["ap50_standard"]
+    mean, top = float(inflation.to_numpy().mean()), float(inflation.to_numpy().max())
     by_split = inflation.mean(axis=0)
-    verb = "exceeded" if float(inflation.to_numpy().mean()) > 0 else "fell below"
-    return (f"In this build the legacy number {verb} the standard one by {abs(float(inflation.to_numpy().mean())):.3f} "
-            f"on average over mixes and buckets (by {float(inflation.to_numpy().max()):+.3f} at most); averaged over "
-            f"mixes, the difference was largest on bucket {by_split.idxmax()} ({by_split.max():+.3f}) and smallest on "
-            f"bucket {by_split.idxmin()} ({by_split.min():+.3f}).")
+    if abs(mean) < resolution and abs(top) < resolution:
+        return "In this build the legacy number matched the standard one on every mix and bucket (to 0.001)."
+    verb = "exceeded" if mean > 0 else "fell below"
+    head = (f"In this build the legacy number {verb} the standard one by {abs(mean):.3f} on average over mixes and "
+            f"buckets (by {top:+.3f} at most)")
+    if by_split.max() - by_split.min() < resolution:
+        return f"{head}, about the same on every bucket."
+    return (f"{head}; averaged over mixes, the difference was largest on bucket {by_split.idxmax()} "
+            f"({by_split.max():+.3f}) and smallest on bucket {by_split.idxmin()} ({by_split.min():+.3f}).")
 
 
 # ------------------------------------------------------------------------------------------ domain gap
