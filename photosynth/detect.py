@@ -1,8 +1,8 @@
 """YOLOv5-family detectors with ultralytics, offline-safe: training (resumable) and COCO-results predictions.
 
 Models are built from ``yolov5{n,s,m,l,x}.yaml`` (random init, nothing downloaded; ultralytics builds its
-anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/`` in the
-workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
+anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/seed<k>/``
+in the workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
 ``manifest.json`` and ``predictions/<split>.json``. A finished run whose manifest matches its inputs is skipped;
 an unfinished one resumes from ``weights/last.pt``.
 """

@@ -1,8 +1,10 @@
 """The study's evaluation: every trained mix scored on the occlusion buckets and the weather splits.
 
 Evaluation sets are the workspace's ``splits/buckets/<name>/`` and ``splits/weather_eval/<domain>/`` (a YOLO
-dataset + ``coco.json`` each). Predictions go to ``detectors/<mix>/predictions/<set>.json``; scores (both
-AP50 metrics, per class and mean, see :mod:`photosynth.metrics.evaluate`) to ``results/metrics.csv``.
+dataset + ``coco.json`` each). Every mix is trained once per training seed (:func:`run_dir`:
+``detectors/<mix>/seed<k>/``); predictions go to ``detectors/<mix>/seed<k>/predictions/<set>.json``; scores (both
+AP50 metrics, per class and mean, see :mod:`photosynth.metrics.evaluate`) to ``results/metrics.csv``, one row
+per mix, seed, set and class. Intervals resample the seeds and then the test images (:func:`bootstrap_study`).
 The study's headline number is the mean over Car and Truck (:data:`STUDY_CLASSES`; classes without ground
 truth excluded), computed here from the per-class rows.
 """
