@@ -1,8 +1,8 @@
 """YOLOv5-family detectors with ultralytics, offline-safe: training (resumable) and COCO-results predictions.
 
 Models are built from ``yolov5{n,s,m,l,x}.yaml`` (random init, nothing downloaded; ultralytics builds its
-anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/`` in the
-workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
+anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/seed<k>/``
+in the workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
 ``manifest.json`` and ``predictions/<split>.json``. A finished run whose manifest matches its inputs is skipped;
 an unfinished one resumes from ``weights/last.pt``.
 """
@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ MANIFEST = "manifest.json"
 class TrainSettings:
     """Everything that defines a training run (the manifest key) plus how to run it.
 
-    ``extra`` takes any other ultralytics train argument (``{"mosaic": 0.0}``). ``device``, ``workers`` and
-    ``plots`` do not change the result and are not part of the key.
+    ``extra`` takes any other ultralytics train argument (``{"mosaic": 0.0}``). ``device``, ``workers``,
+    ``plots`` and ``threads`` (torch CPU threads, ``None``: every core this process may use) do not change the
+    result and are not part of the key.
     """
 
     model: str = "yolov5n"
@@ -55,6 +57,7 @@ class TrainSettings:
     device: str | None = None
     workers: int = 2
     plots: bool = False
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -79,12 +82,14 @@ class TrainSettings:
         if picked.get("device") in ("", None):
             picked["device"] = None
         picked["extra"] = dict(picked.get("extra") or {})
+        if picked.get("threads") in ("", 0):
+            picked["threads"] = None
         return cls(**picked)
 
     def key(self) -> dict[str, Any]:
         """The settings that determine the trained weights."""
         values = asdict(self)
-        for name in ("device", "workers", "plots"):
+        for name in ("device", "workers", "plots", "threads"):
             values.pop(name)
         return values
 
@@ -149,6 +154,40 @@ def amp_allowed(device: str) -> bool:
         return False
     weights_dir = Path(runtime.ultralytics_module().settings["weights_dir"])
     return (weights_dir / AMP_CHECK_WEIGHTS).is_file()
+
+
+def cpu_threads(requested: int | None = None) -> int:
+    """Torch CPU threads to use: ``requested``, else every core this process may run on."""
+    if requested is not None:
+        if int(requested) < 1:
+            raise ValueError(f"threads must be a positive integer or None, got {requested!r}")
+        return int(requested)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@contextmanager
+def torch_threads(requested: int | None = None) -> Iterator[int]:
+    """Run ultralytics with ``requested`` torch CPU threads (default: every core).
+
+    On CPU, ultralytics' ``select_device`` — called by its trainer, validator and predictor — sets
+    ``torch.set_num_threads(NUM_THREADS)`` with ``NUM_THREADS = cpu_count − 1`` (at most 8): one thread on a
+    2-core machine. ``select_device`` reads that module global at call time, so it is pointed at our count for
+    the duration (every select_device inside then sets ours) and both are put back afterwards.
+    """
+    import torch
+
+    runtime.ultralytics_module()
+    from ultralytics.utils import torch_utils
+
+    count = cpu_threads(requested)
+    before_torch, before_ul = torch.get_num_threads(), torch_utils.NUM_THREADS
+    torch_utils.NUM_THREADS = count
+    torch.set_num_threads(count)
+    try:
+        yield count
+    finally:
+        torch_utils.NUM_THREADS = before_ul
+        torch.set_num_threads(before_torch)
 
 
 def _clear_run(run_dir: Path) -> None:
@@ -218,7 +257,7 @@ def train(
         }
     for event, function in (callbacks or {}).items():
         model.add_callback(event, function)
-    with _epoch_bar(model, settings.epochs, run_dir.name, progress):
+    with _epoch_bar(model, settings.epochs, "/".join(run_dir.parts[-2:]), progress), torch_threads(settings.threads):
         model.train(**args)
     if not best.is_file():
         raise RuntimeError(f"{run_dir}: ultralytics finished without writing {best}")
@@ -272,9 +311,18 @@ def read_results(run_dir: str | Path) -> pd.DataFrame:
     return frame
 
 
-def training_logs(runs: Mapping[str, str | Path]) -> pd.DataFrame:
-    """The training logs of several runs (name → run folder) in one frame with a ``mix`` column."""
-    return pd.concat([read_results(path).assign(mix=name) for name, path in runs.items()], ignore_index=True)
+RunKey = str | tuple[str, int]
+
+
+def _run_labels(key: RunKey) -> dict[str, Any]:
+    """Table columns of a run key: a mix name, or ``(mix, seed)``."""
+    return {"mix": key[0], "seed": key[1]} if isinstance(key, tuple) else {"mix": key}
+
+
+def training_logs(runs: Mapping[RunKey, str | Path]) -> pd.DataFrame:
+    """The training logs of several runs (mix name or ``(mix, seed)`` → run folder) in one frame with a ``mix``
+    (and ``seed``) column."""
+    return pd.concat([read_results(path).assign(**_run_labels(key)) for key, path in runs.items()], ignore_index=True)
 
 
 def seconds_per_epoch(log: pd.DataFrame) -> float:
@@ -284,15 +332,15 @@ def seconds_per_epoch(log: pd.DataFrame) -> float:
     return float(pd.Series(steps).median()) if steps else float(times[0])
 
 
-def run_table(runs: Mapping[str, str | Path]) -> pd.DataFrame:
-    """One row per run: model, image size, epochs done, wall seconds per epoch and the last validation mAP50
-    (ultralytics, on the mix's own val split)."""
+def run_table(runs: Mapping[RunKey, str | Path]) -> pd.DataFrame:
+    """One row per run (mix name or ``(mix, seed)`` → run folder): model, image size, epochs done, wall seconds
+    per epoch and the last validation mAP50 (ultralytics, on the mix's own val split)."""
     rows = []
     for name, path in runs.items():
         log, key = read_results(path), (read_manifest(Path(path)) or {}).get("key", {})
         settings = key.get("settings", {})
         last = log.iloc[-1]
-        rows.append({"mix": name, "model": settings.get("model"), "imgsz": settings.get("imgsz"),
+        rows.append({**_run_labels(name), "model": settings.get("model"), "imgsz": settings.get("imgsz"),
                      "epochs": int(last["epoch"]), "s_per_epoch": seconds_per_epoch(log),
                      "val_map50": float(last.get("metrics/mAP50(B)", float("nan"))),
                      "best_val_map50": float(log.get("metrics/mAP50(B)", pd.Series([float("nan")])).max())})
@@ -359,7 +407,8 @@ def match_image_ids(coco_gt: str | Path, images: Sequence[Path]) -> dict[Path, i
 class PredictSettings:
     """Prediction parameters: low confidence and many boxes, as mAP needs (NMS IoU 0.6 like YOLOv5 ``val.py``).
 
-    ``imgsz=None`` predicts at the training image size recorded in the run's manifest.
+    ``imgsz=None`` predicts at the training image size recorded in the run's manifest; ``threads``: torch CPU
+    threads (``None``: every core, see :func:`torch_threads`).
     """
 
     imgsz: int | None = None
@@ -368,6 +417,7 @@ class PredictSettings:
     max_det: int = 300
     batch: int = 16
     device: str | None = None
+    threads: int | None = None
 
 
 def training_imgsz(weights: Path) -> int:
@@ -410,7 +460,7 @@ def predict(
         "split": split,
         "coco_gt": str(coco_gt.resolve()),
         "coco_digest": file_digest(coco_gt),
-        "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device")},
+        "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")},
     }
     if settings.imgsz is None:
         settings = replace(settings, imgsz=training_imgsz(weights))
@@ -425,7 +475,8 @@ def predict(
     results: list[dict[str, Any]] = []
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(files), desc=f"predict {out.stem}", unit="img", disable=not progress) as bar:
+    with tqdm(total=len(files), desc=f"predict {out.stem}", unit="img", disable=not progress) as bar, \
+            torch_threads(settings.threads):
         for chunk in _chunks(files, max(64, settings.batch)):
             for path, result in zip(chunk, model.predict(
                 source=[str(p) for p in chunk],

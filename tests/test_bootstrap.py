@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 import pytest
 
 from photosynth.metrics.ap import GroundTruth, ap50_legacy, ap50_standard, match, score
-from photosynth.metrics.bootstrap import _Scorer, bootstrap_ci, paired_bootstrap, resample_counts
+from photosynth.metrics.bootstrap import (GAP_OPEN, NO_GAP, ORACLE_BELOW, _Scorer, bootstrap_ci, difference,
+                                          gap_closed, paired_bootstrap, resample_counts, seed_bootstrap)
 
 
 def synthetic(seed: int, det_seed: int = 0, n_images: int = 150, quality: float = 0.6) -> tuple[dict, list]:
@@ -110,3 +112,82 @@ def test_pairing_checks() -> None:
         paired_bootstrap(match(gt, res, "ap50_standard"), match(gt, res, "ap50_legacy"), n_resamples=5)
     with pytest.raises(ValueError, match="different ground truth"):
         paired_bootstrap(match(gt, res), match(gt2, res2), n_resamples=5)
+
+
+# ----------------------------------------------------------------------- training seeds, then test images
+
+
+def seed_tables(gt_seed: int, qualities: list[float], det_seed: int = 0, metric: str = "ap50_standard") -> list:
+    """One match table per hand-made training seed: a detector of the given quality on the same ground truth."""
+    gt, _ = synthetic(gt_seed)
+    g = GroundTruth.from_coco(gt)
+    return [match(g, synthetic(gt_seed, det_seed=det_seed + k, quality=q)[1], metric)
+            for k, q in enumerate(qualities)]
+
+
+def test_one_seed_is_exactly_the_image_bootstrap() -> None:
+    (a,), (b,) = seed_tables(5, [0.4], det_seed=10), seed_tables(5, [0.7], det_seed=20)
+    out = seed_bootstrap({"a": [a], "b": [b]}, n_resamples=60, seed=3)
+    assert np.array_equal(out["a"].samples, bootstrap_ci(a, n_resamples=60, seed=3).samples)
+    paired = paired_bootstrap(a, b, n_resamples=60, seed=3)
+    d = difference(out["a"], out["b"])
+    assert (d.observed, d.low, d.high, d.share_positive) == pytest.approx(
+        (paired.observed_diff, paired.low, paired.high, paired.share_positive))
+    assert math.isnan(out["a"].spread)
+
+
+def test_seed_mean_and_spread_on_hand_made_seeds() -> None:
+    tables = seed_tables(6, [0.3, 0.6, 0.9])
+    out = seed_bootstrap({"mix": tables}, n_resamples=40, seed=0)["mix"]
+    per_seed = [score(t).mean for t in tables]
+    assert out.per_seed == pytest.approx(per_seed)
+    assert out.observed == pytest.approx(np.mean(per_seed))
+    assert out.spread == pytest.approx(np.std(per_seed, ddof=1))
+    assert out.samples.shape == (40,)
+    # the seed level widens the interval: three very different seeds vary more than any one seed's images
+    low, high = out.interval()
+    one = bootstrap_ci(tables[1], n_resamples=40, seed=0)
+    assert high - low > one.high - one.low
+
+
+def test_interval_contains_or_excludes_zero_as_constructed() -> None:
+    weak, strong = seed_tables(8, [0.25, 0.3], det_seed=0), seed_tables(8, [0.85, 0.9], det_seed=10)
+    out = seed_bootstrap({"weak": weak, "strong": strong}, n_resamples=200, seed=1)
+    clear = difference(out["weak"], out["strong"])
+    assert clear.low > 0 and clear.share_positive == 1.0 and clear.low <= clear.observed <= clear.high
+    # same two training outcomes (one poor seed, one good) in both mixes: no true difference, a wide interval
+    mixed_a, mixed_b = seed_tables(8, [0.3, 0.9], det_seed=20), seed_tables(8, [0.9, 0.3], det_seed=30)
+    out = seed_bootstrap({"a": mixed_a, "b": mixed_b}, n_resamples=200, seed=1)
+    tie = difference(out["a"], out["b"])
+    assert tie.low < 0 < tie.high
+    assert tie.high - tie.low > clear.high - clear.low and 0 < tie.share_positive < 1
+    # a model's draws depend only on its name and the seed, not on the other models bootstrapped with it
+    alone = seed_bootstrap({"b": mixed_b}, n_resamples=200, seed=1)["b"]
+    assert np.array_equal(alone.samples, out["b"].samples)
+
+
+def test_gap_closed_on_hand_made_seeds() -> None:
+    base, half, oracle = (seed_tables(9, [q, q], det_seed=10 * i) for i, q in enumerate((0.3, 0.6, 0.95)))
+    out = seed_bootstrap({"base": base, "half": half, "oracle": oracle}, n_resamples=200, seed=2)
+    g = gap_closed(out["base"], out["half"], out["oracle"])
+    expected = (out["half"].observed - out["base"].observed) / (out["oracle"].observed - out["base"].observed)
+    assert g.verdict == GAP_OPEN and g.observed == pytest.approx(expected) and g.gap_low > 0
+    assert g.low <= g.observed <= g.high and 0 < g.observed < 1
+    ratios = (out["half"].samples - out["base"].samples) / (out["oracle"].samples - out["base"].samples)
+    assert (g.low, g.high) == pytest.approx(tuple(np.quantile(ratios, [0.025, 0.975]))), "same resamples"
+    # an oracle no better than the baseline (the very same detectors): no gap, no ratio
+    same = seed_bootstrap({"base": base, "half": half, "oracle": base}, n_resamples=50, seed=2)
+    none = gap_closed(same["base"], same["half"], same["oracle"])
+    assert none.verdict == NO_GAP and math.isnan(none.observed) and none.gap_low <= 0 <= none.gap_high
+    worse = seed_bootstrap({"base": half, "half": half, "oracle": base}, n_resamples=50, seed=2)
+    assert gap_closed(worse["base"], worse["half"], worse["oracle"]).verdict == ORACLE_BELOW
+
+
+def test_seed_bootstrap_checks() -> None:
+    tables = seed_tables(3, [0.5])
+    with pytest.raises(ValueError, match="no models"):
+        seed_bootstrap({}, n_resamples=5)
+    with pytest.raises(ValueError, match="at least one seed"):
+        seed_bootstrap({"a": tables, "b": []}, n_resamples=5)
+    with pytest.raises(ValueError, match="different ground truth"):
+        seed_bootstrap({"a": tables, "b": seed_tables(4, [0.5])}, n_resamples=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,55 @@ from tiny_yolo import make_dataset
 TINY = detect.TrainSettings(imgsz=64, epochs=1, batch=4, workers=0, optimizer="SGD", warmup_epochs=0)
 
 
+def wanted_threads() -> int:
+    """A torch thread count that differs from the one ultralytics' select_device would set (cpu_count − 1)."""
+    from ultralytics.utils import torch_utils
+
+    runtime.ultralytics_module()
+    return 2 if torch_utils.NUM_THREADS != 2 else 3
+
+
+THREADS_SEEN: list[int] = []
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[runtime.Workspace, Path, detect.TrainResult]:
+    import torch
+
     root = tmp_path_factory.mktemp("detect")
     data = make_dataset(root / "data")
     ws = runtime.Workspace(root / "ws")
-    result = detect.train(data, ws.stage("detectors") / "baseline", TINY, ws, progress=False)
+    record = {"on_train_batch_start": lambda trainer: THREADS_SEEN.append(torch.get_num_threads())}
+    result = detect.train(data, ws.stage("detectors") / "baseline", replace(TINY, threads=wanted_threads()), ws,
+                          progress=False, callbacks=record)
     return ws, data, result
+
+
+def test_training_and_prediction_use_the_thread_count_we_set(trained, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ultralytics' select_device would set cpu_count − 1 threads; training and prediction run with ours."""
+    import torch
+    from ultralytics.engine.predictor import BasePredictor
+
+    ws, data, result = trained
+    wanted = wanted_threads()
+    assert THREADS_SEEN and set(THREADS_SEEN) == {wanted}
+    from ultralytics.utils.torch_utils import select_device
+
+    before = torch.get_num_threads()
+    with detect.torch_threads(wanted) as count:
+        select_device("cpu", verbose=False)
+        assert count == wanted == torch.get_num_threads()
+    assert torch.get_num_threads() == before, "the count is put back afterwards"
+    seen: list[int] = []
+    inference = BasePredictor.inference
+    monkeypatch.setattr(BasePredictor, "inference",
+                        lambda self, *a, **k: (seen.append(torch.get_num_threads()), inference(self, *a, **k))[1])
+    detect.predict(result.best, data, data.parent / "coco.json", result.run_dir / "predictions" / "threads.json",
+                   detect.PredictSettings(imgsz=64, max_det=5, threads=wanted), workspace=ws, progress=False)
+    assert seen and set(seen) == {wanted}
+    assert detect.cpu_threads(None) >= 1
+    with pytest.raises(ValueError, match="threads"):
+        detect.cpu_threads(0)
 
 
 def test_training_writes_run_and_manifest(trained) -> None:
@@ -32,11 +75,14 @@ def test_training_writes_run_and_manifest(trained) -> None:
     assert {"metrics/mAP50(B)", "train/box_loss", "val/box_loss"} <= set(log.columns)
     manifest = detect.read_manifest(result.run_dir)
     assert manifest["finished"] is True
-    assert manifest["key"]["settings"] == TINY.key()
+    assert manifest["key"]["settings"] == TINY.key(), "the thread count is not part of the run's key"
     table = detect.run_table({"baseline": result.run_dir})
     assert table.loc[0, "mix"] == "baseline" and table.loc[0, "imgsz"] == 64 and table.loc[0, "epochs"] == 1
     assert table.loc[0, "s_per_epoch"] > 0 and 0 <= table.loc[0, "val_map50"] <= 1
     assert set(detect.training_logs({"a": result.run_dir, "b": result.run_dir}).mix) == {"a", "b"}
+    by_seed = detect.run_table({("a", 0): result.run_dir, ("a", 1): result.run_dir})
+    assert list(by_seed["seed"]) == [0, 1] and list(by_seed["mix"]) == ["a", "a"]
+    assert list(detect.training_logs({("a", 3): result.run_dir})["seed"]) == [3]
 
 
 def test_seconds_per_epoch_skips_resume_restarts() -> None:

@@ -21,16 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` and ``study`` subcommands."""
     p = sub.add_parser("train", help="train a YOLOv5 detector on one training mix",
                        description="Train a YOLOv5-family detector (built from its YAML, no download) on "
-                       "<workspace>/mixes/MIX/data.yaml into <workspace>/detectors/MIX/ (or --data/--out). "
+                       "<workspace>/mixes/MIX/data.yaml into <workspace>/detectors/MIX/seedK/ (or --data/--out). "
                        "A finished run with the same inputs is skipped; an interrupted one resumes.")
     _common(p)
     p.add_argument("--mix", default="baseline", help="training mix name (default: baseline)")
     p.add_argument("--data", default=None, help="a YOLO data.yaml to train on instead of the mix's")
-    p.add_argument("--out", default=None, help="run folder instead of <workspace>/detectors/MIX")
+    p.add_argument("--out", default=None, help="run folder instead of <workspace>/detectors/MIX/seedK")
+    p.add_argument("--seed", type=int, default=None, help="training seed K (default: the profile's first seed)")
     p.set_defaults(func=run_train)
 
     s = sub.add_parser("study", help="train, predict and score every mix of a profile",
-                       description="For every mix of the profile (05_detectors.mixes or --mixes): train, predict "
+                       description="For every mix of the profile (05_detectors.mixes or --mixes) and training seed "
+                       "(05_detectors.seeds): train, predict "
                        "the occlusion buckets and weather splits, score AP50 standard and legacy "
                        "(results/metrics.csv) and bootstrap each mix against the baseline (results/bootstrap.csv).")
     _common(s)
@@ -65,27 +67,37 @@ def _context(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, A
     return workspace, train, results
 
 
-def _train_one(workspace: Any, params: dict[str, Any], mix: str, data: str | None = None,
+def _seeds(params: dict[str, Any]) -> list[int]:
+    """Training seeds of the profile: ``seeds`` (a list), else ``[seed]``."""
+    seeds = params.get("seeds") or [params.get("seed", 0)]
+    return [int(s) for s in seeds]
+
+
+def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data: str | None = None,
                out: str | None = None) -> Any:
+    from dataclasses import replace
+
     from photosynth import detect
+    from photosynth.study import evaluation
 
     try:
-        settings = detect.TrainSettings.from_parameters(params)
+        settings = replace(detect.TrainSettings.from_parameters(params), seed=seed)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{TRAIN_NOTEBOOK} parameters: {exc}") from None
     data_path = Path(data) if data else workspace.root / "mixes" / mix / "data.yaml"
     if not data_path.is_file():
         raise UsageError(f"{data_path}: no such data.yaml (build the mix with notebook 04 / `photosynth mix`)")
-    run_dir = Path(out) if out else workspace.root / "detectors" / mix
+    run_dir = Path(out) if out else evaluation.run_dir(workspace, mix, seed)
     result = detect.train(data_path, run_dir, settings, workspace)
-    print(f"[photosynth] {mix}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
+    print(f"[photosynth] {mix} seed {seed}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
     return result
 
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``photosynth train``."""
     workspace, params, _ = _context(args)
-    _train_one(workspace, params, args.mix, args.data, args.out)
+    seed = args.seed if args.seed is not None else _seeds(params)[0]
+    _train_one(workspace, params, args.mix, seed, args.data, args.out)
     return 0
 
 
@@ -98,15 +110,18 @@ def run_study(args: argparse.Namespace) -> int:
     mixes = [m.strip() for m in args.mixes.split(",") if m.strip()] or list(params.get("mixes") or [])
     if not mixes:
         raise UsageError(f"no mixes: set {TRAIN_NOTEBOOK}.mixes in the profile or pass --mixes")
+    seeds = _seeds(params)
     for mix in mixes:
-        _train_one(workspace, params, mix)
+        for seed in seeds:
+            _train_one(workspace, params, mix, seed)
     predict = detect.PredictSettings(device=params.get("device") or None)
-    metrics = evaluation.evaluate_study(workspace, mixes, predict)
+    metrics = evaluation.evaluate_study(workspace, mixes, seeds, predict)
     print(evaluation.study_table(metrics).round(3).to_string())
     baseline = results.get("baseline", "baseline")
     if baseline in mixes and len(mixes) > 1:
-        _, diffs = evaluation.bootstrap_study(workspace, mixes, baseline, n_resamples=int(results.get("n_boot", 1000)),
-                                              seed=int(params.get("seed", 0)), level=float(results.get("level", 0.95)))
+        diffs = evaluation.bootstrap_study(workspace, mixes, seeds, baseline, n_resamples=int(results.get("n_boot", 1000)),
+                                           seed=int(params.get("seed", 0)),
+                                           level=float(results.get("level", 0.95))).differences
         print(diffs.round(3).to_string(index=False))
     print(f"[photosynth] results in {workspace.root / 'results'}", file=sys.stderr)
     return 0

@@ -7,6 +7,10 @@ detection of an image drawn ``c`` times appears ``c`` times (copies adjacent in 
 class's ground-truth count is ``Σ c_i · n_gt_i``. That is exactly the metric of the resampled split.
 A class without ground truth in a resample is left out of that resample's mean, like everywhere else.
 
+Several training seeds per model (:func:`seed_bootstrap`): each resample draws the seeds, then the images;
+differences (:func:`difference`) and the share of the baseline-to-oracle gap a model closed
+(:func:`gap_closed`) are computed on the same resamples.
+
     gt = GroundTruth.from_coco("coco.json")
     a, b = (match(gt, p, "ap50_legacy") for p in ("baseline.json", "cyclegan.json"))
     paired_bootstrap(a, b, n_resamples=1000, seed=0)   # b − a: interval, mean, share > 0
@@ -15,6 +19,8 @@ A class without ground truth in a resample is left out of that resample's mean, 
 from __future__ import annotations
 
 import math
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -151,3 +157,129 @@ def paired_bootstrap(baseline: MatchTable, candidate: MatchTable, *, n_resamples
     return PairedBootstrap(baseline.metric, obs_a, obs_b, obs_b - obs_a,
                            float(valid.mean()) if len(valid) else math.nan, low, high,
                            float((valid > 0).mean()) if len(valid) else math.nan, level, n_resamples, seed, diffs)
+
+
+# ------------------------------------------------------------------------------ training seeds, then images
+
+
+@dataclass(frozen=True)
+class SeedSamples:
+    """One model trained once per seed and scored on the same test images.
+
+    ``per_seed``: each seed's mAP on the whole test set; ``samples``: the hierarchical bootstrap of their
+    mean (each resample draws the seeds with replacement, then the test images with replacement).
+    """
+
+    per_seed: np.ndarray
+    samples: np.ndarray
+
+    @property
+    def observed(self) -> float:
+        """Mean over seeds of the mAP on the whole test set."""
+        return float(np.nanmean(self.per_seed)) if (~np.isnan(self.per_seed)).any() else math.nan
+
+    @property
+    def spread(self) -> float:
+        """Seed-to-seed standard deviation (``ddof=1``; NaN with one seed)."""
+        valid = self.per_seed[~np.isnan(self.per_seed)]
+        return float(np.std(valid, ddof=1)) if len(valid) > 1 else math.nan
+
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Percentile interval of the mean over seeds."""
+        return _interval(self.samples, level)
+
+
+def _seed_rng(seed: int, name: str) -> np.random.Generator:
+    """The seed-draw generator of one model: fixed by the bootstrap seed and the model's name, so a model's
+    draws do not depend on which other models are bootstrapped with it."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def seed_bootstrap(models: Mapping[str, Sequence[MatchTable]], *, n_resamples: int = 1000,
+                   seed: int = 0) -> dict[str, SeedSamples]:
+    """Hierarchical bootstrap of each model's mean mAP over its training seeds.
+
+    ``models`` maps a name to one match table per training seed, all on the same ground truth. Every
+    resample first draws each model's seeds with replacement (independently per model: seeds of different
+    models are different trainings), then the test images with replacement — the same images for every
+    model and seed, so differences between models stay paired over images. With one seed per model this is
+    exactly :func:`bootstrap_ci` / :func:`paired_bootstrap`'s image bootstrap (same draws for the same seed).
+    """
+    if not models:
+        raise ValueError("no models to bootstrap")
+    tables = [t for seeds in models.values() for t in seeds]
+    if any(not seeds for seeds in models.values()):
+        raise ValueError(f"every model needs at least one seed's table, got {[len(s) for s in models.values()]}")
+    first = tables[0]
+    for t in tables[1:]:
+        if t.metric != first.metric or t.interpolation != first.interpolation:
+            raise ValueError(f"cannot pool {first.metric}/{first.interpolation} with {t.metric}/{t.interpolation}")
+        if t.n_gt.shape != first.n_gt.shape or not np.array_equal(t.n_gt, first.n_gt):
+            raise ValueError("the prediction sets were matched against different ground truth")
+    counts = resample_counts(first.n_images, n_resamples, seed)
+    ones = np.ones(first.n_images, np.int64)
+    out = {}
+    for name, seeds in models.items():
+        scorers = [_Scorer(t) for t in seeds]
+        per_seed = np.array([s.mean_ap(ones) for s in scorers])
+        scores = np.stack([s.resampled(counts) for s in scorers])  # (n_seeds, n_resamples)
+        draws = _seed_rng(seed, name).integers(0, len(seeds), size=(n_resamples, len(seeds)))
+        samples = scores[draws, np.arange(n_resamples)[:, None]].mean(axis=1)  # NaN: no ground truth drawn
+        out[name] = SeedSamples(per_seed, samples)
+    return out
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``candidate − baseline`` (means over seeds) with its interval from the same resamples."""
+
+    observed: float
+    low: float
+    high: float
+    share_positive: float
+
+
+def difference(baseline: SeedSamples, candidate: SeedSamples, level: float = 0.95) -> Difference:
+    """The difference of two models' means over seeds, its percentile interval and share of resamples > 0."""
+    diffs = candidate.samples - baseline.samples
+    low, high = _interval(diffs, level)
+    valid = diffs[~np.isnan(diffs)]
+    return Difference(candidate.observed - baseline.observed, low, high,
+                      float((valid > 0).mean()) if len(valid) else math.nan)
+
+
+#: Verdicts of :func:`gap_closed`.
+GAP_OPEN, NO_GAP, ORACLE_BELOW = "gap to close", "no gap to close", "oracle below baseline"
+
+
+@dataclass(frozen=True)
+class GapClosed:
+    """Share of the baseline-to-oracle gap a candidate closed: ``(candidate − baseline) / (oracle − baseline)``.
+
+    ``gap``/``gap_low``/``gap_high``: ``oracle − baseline`` and its interval. ``verdict`` is :data:`GAP_OPEN`
+    when that interval lies above 0 (then ``observed``/``low``/``high`` hold the ratio and its interval),
+    :data:`NO_GAP` when it contains 0 and :data:`ORACLE_BELOW` when it lies below 0 (the ratio is NaN: there
+    is no ceiling to measure against).
+    """
+
+    observed: float
+    low: float
+    high: float
+    gap: float
+    gap_low: float
+    gap_high: float
+    verdict: str
+
+
+def gap_closed(baseline: SeedSamples, candidate: SeedSamples, oracle: SeedSamples,
+               level: float = 0.95) -> GapClosed:
+    """Paired bootstrap of the gap closed: numerator and denominator come from the same resamples."""
+    gap = difference(baseline, oracle, level)
+    if not gap.low > 0:
+        verdict = ORACLE_BELOW if gap.high < 0 else NO_GAP
+        return GapClosed(math.nan, math.nan, math.nan, gap.observed, gap.low, gap.high, verdict)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = (candidate.samples - baseline.samples) / (oracle.samples - baseline.samples)
+    low, high = _interval(ratios[~np.isinf(ratios)], level)  # a resample with no gap at all has no ratio
+    observed = (candidate.observed - baseline.observed) / gap.observed
+    return GapClosed(observed, low, high, gap.observed, gap.low, gap.high, GAP_OPEN)

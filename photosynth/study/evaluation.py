@@ -1,8 +1,10 @@
 """The study's evaluation: every trained mix scored on the occlusion buckets and the weather splits.
 
 Evaluation sets are the workspace's ``splits/buckets/<name>/`` and ``splits/weather_eval/<domain>/`` (a YOLO
-dataset + ``coco.json`` each). Predictions go to ``detectors/<mix>/predictions/<set>.json``; scores (both
-AP50 metrics, per class and mean, see :mod:`photosynth.metrics.evaluate`) to ``results/metrics.csv``.
+dataset + ``coco.json`` each). Every mix is trained once per training seed (:func:`run_dir`:
+``detectors/<mix>/seed<k>/``); predictions go to ``detectors/<mix>/seed<k>/predictions/<set>.json``; scores (both
+AP50 metrics, per class and mean, see :mod:`photosynth.metrics.evaluate`) to ``results/metrics.csv``, one row
+per mix, seed, set and class. Intervals resample the seeds and then the test images (:func:`bootstrap_study`).
 The study's headline number is the mean over Car and Truck (:data:`STUDY_CLASSES`; classes without ground
 truth excluded), computed here from the per-class rows.
 """
@@ -16,7 +18,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -89,67 +91,95 @@ def eval_sets(workspace: Workspace, groups: Sequence[str] = tuple(GROUPS)) -> li
     return out
 
 
-def run_dir(workspace: Workspace, mix: str) -> Path:
-    """Folder of a mix's detector run (``detectors/<mix>``)."""
-    return workspace.root / "detectors" / mix
+def run_dir(workspace: Workspace, mix: str, seed: int) -> Path:
+    """Folder of a mix's detector run for one training seed (``detectors/<mix>/seed<k>``)."""
+    if int(seed) != seed or seed < 0:
+        raise ValueError(f"training seed must be a non-negative integer, got {seed!r}")
+    return workspace.root / "detectors" / mix / f"seed{int(seed)}"
 
 
-def prediction_path(workspace: Workspace, mix: str, eval_set: EvalSet) -> Path:
-    return run_dir(workspace, mix) / "predictions" / f"{eval_set.name}.json"
+def prediction_path(workspace: Workspace, mix: str, seed: int, eval_set: EvalSet) -> Path:
+    """Predictions of one mix's detector (one training seed) on one evaluation set."""
+    return run_dir(workspace, mix, seed) / "predictions" / f"{eval_set.name}.json"
+
+
+def train_mix(workspace: Workspace, mix: str, seed: int, settings: detect.TrainSettings,
+              progress: bool = True) -> detect.TrainResult:
+    """Train (or skip / resume) the detector of ``mixes/<mix>`` with training seed ``seed`` into :func:`run_dir`."""
+    from dataclasses import replace
+
+    data = workspace.root / "mixes" / mix / "data.yaml"
+    if not data.is_file():
+        raise FileNotFoundError(f"{data}: mix {mix!r} was not built (notebook 04_training_sets / `photosynth mix`)")
+    return detect.train(data, run_dir(workspace, mix, seed), replace(settings, seed=int(seed)), workspace,
+                        progress=progress)
+
+
+def runs(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int]) -> dict[tuple[str, int], Path]:
+    """Run folders by ``(mix, seed)`` (for :func:`photosynth.detect.run_table` / ``training_logs``)."""
+    return {(mix, seed): run_dir(workspace, mix, seed) for mix in mixes for seed in seeds}
 
 
 def predict_mix(
     workspace: Workspace,
     mix: str,
+    seed: int,
     sets: Sequence[EvalSet],
     settings: detect.PredictSettings,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Predict every evaluation set with the mix's ``best.pt`` (finished predictions are kept)."""
-    weights = run_dir(workspace, mix) / "weights" / "best.pt"
+    """Predict every evaluation set with the ``best.pt`` of one mix and seed (finished predictions are kept)."""
+    weights = run_dir(workspace, mix, seed) / "weights" / "best.pt"
     if not weights.is_file():
-        raise FileNotFoundError(f"{weights}: mix {mix!r} has no trained detector (run `photosynth train` first)")
+        raise FileNotFoundError(f"{weights}: mix {mix!r} seed {seed} has no trained detector "
+                                "(notebook 05 / `photosynth train`)")
     return {
-        s.name: detect.predict(weights, s.data, s.coco, prediction_path(workspace, mix, s), settings,
+        s.name: detect.predict(weights, s.data, s.coco, prediction_path(workspace, mix, seed, s), settings,
                                workspace=workspace, progress=progress)
         for s in sets
     }
 
 
-def evaluate_mix(workspace: Workspace, mix: str, sets: Sequence[EvalSet]) -> pd.DataFrame:
-    """Both metrics per class and mean on every set: ``mix, group`` + :func:`evaluate_predictions` columns."""
+def evaluate_mix(workspace: Workspace, mix: str, seed: int, sets: Sequence[EvalSet]) -> pd.DataFrame:
+    """Both metrics per class and mean on every set: ``mix, seed, group`` + :func:`evaluate_predictions` columns."""
     frames = []
     for s in sets:
-        table = evaluate_predictions(s.coco, prediction_path(workspace, mix, s), s.name)
-        frames.append(table.assign(mix=mix, group=s.group))
+        table = evaluate_predictions(s.coco, prediction_path(workspace, mix, seed, s), s.name)
+        frames.append(table.assign(mix=mix, seed=int(seed), group=s.group))
     out = pd.concat(frames, ignore_index=True)
-    return out[["mix", "group", *[c for c in out.columns if c not in ("mix", "group")]]]
+    return out[["mix", "seed", "group", *[c for c in out.columns if c not in ("mix", "seed", "group")]]]
 
 
 def evaluate_study(
     workspace: Workspace,
     mixes: Sequence[str],
+    seeds: Sequence[int],
     settings: detect.PredictSettings,
     sets: Sequence[EvalSet] | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Predict and score every mix on every set; writes and returns ``results/metrics.csv``."""
+    """Predict and score every mix and training seed on every set; writes and returns ``results/metrics.csv``."""
     sets = list(sets) if sets is not None else eval_sets(workspace)
     frames = []
     for mix in mixes:
-        predict_mix(workspace, mix, sets, settings, progress)
-        frames.append(evaluate_mix(workspace, mix, sets))
+        for seed in seeds:
+            predict_mix(workspace, mix, seed, sets, settings, progress)
+            frames.append(evaluate_mix(workspace, mix, seed, sets))
     metrics = pd.concat(frames, ignore_index=True)
     write_metrics(metrics, workspace.stage("results"))
     return metrics
 
 
-def study_means(metrics: pd.DataFrame, classes: Sequence[str] = STUDY_CLASSES) -> pd.DataFrame:
-    """Mean of each metric over ``classes`` that have ground truth, per mix and split (the study's number)."""
+def study_means(metrics: pd.DataFrame, classes: Sequence[str] = STUDY_CLASSES, per_seed: bool = False) -> pd.DataFrame:
+    """Mean of each metric over ``classes`` that have ground truth, per mix and split (the study's number),
+    averaged over training seeds (``per_seed=True`` keeps one row per seed)."""
     rows = metrics[metrics["class"].isin(classes) & (metrics["n_gt"] > 0)]
-    keys = [c for c in ("mix", "group", "split") if c in rows.columns]
+    keys = [c for c in ("mix", "seed", "group", "split") if c in rows.columns]
     order = {name: i for i, name in enumerate(dict.fromkeys(metrics["split"]))}
     means = rows.groupby(keys, sort=False)[list(METRICS)].mean().reset_index()
+    if not per_seed and "seed" in keys:
+        keys.remove("seed")
+        means = means.groupby(keys, sort=False)[list(METRICS)].mean().reset_index()
     means["classes"] = "+".join(classes)
     return means.sort_values(by=["split"], key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
@@ -193,16 +223,18 @@ def hardest_bucket(metrics: pd.DataFrame, mix: str, metric: str = "ap50_standard
 def pr_curves(
     workspace: Workspace,
     mixes: Sequence[str],
+    seed: int,
     eval_set: EvalSet,
     classes: Sequence[str] = STUDY_CLASSES,
     points: int = 200,
 ) -> pd.DataFrame:
-    """Precision/recall curves (standard matching) per mix and class: ``mix, class, recall, precision``."""
+    """Precision/recall curves (standard matching) per mix and class of one training seed's detectors:
+    ``mix, class, recall, precision``."""
     from photosynth.metrics.ap import ap50_standard
 
     rows = []
     for mix in mixes:
-        result = ap50_standard(eval_set.coco, prediction_path(workspace, mix, eval_set))
+        result = ap50_standard(eval_set.coco, prediction_path(workspace, mix, seed, eval_set))
         for cls in result.classes:
             if cls.name not in classes or cls.n_gt == 0 or not len(cls.recall):
                 continue
@@ -218,11 +250,13 @@ def pr_curves(
 def detection_examples(
     workspace: Workspace,
     mix: str,
+    seed: int,
     eval_set: EvalSet,
     count: int = 4,
     min_score: float = 0.25,
 ) -> list[dict[str, Any]]:
-    """The ``count`` images with the most ground truth boxes, with the mix's detections above ``min_score``.
+    """The ``count`` images with the most ground truth boxes, with the detections of the mix's detector (one
+    training seed) above ``min_score``.
 
     Returns dicts for :func:`photosynth.figures.detection_examples`.
     """
@@ -234,7 +268,7 @@ def detection_examples(
         boxes.setdefault(ann["image_id"], []).append(ann["bbox"])
     chosen = sorted(paths, key=lambda i: (-len(boxes.get(i, [])), i))[:count]
     preds: dict[int, list] = {}
-    for det in json.loads(prediction_path(workspace, mix, eval_set).read_text()):
+    for det in json.loads(prediction_path(workspace, mix, seed, eval_set).read_text()):
         if det["score"] >= min_score:
             preds.setdefault(det["image_id"], []).append((det["bbox"], det["score"]))
     return [{"image": paths[i], "gt": boxes.get(i, []), "pred": preds.get(i, []),
@@ -267,19 +301,36 @@ def restrict_classes(table: Any, classes: Sequence[str]) -> Any:
     )
 
 
-def _tables(workspace: Workspace, mixes: Sequence[str], eval_set: EvalSet, metric: str,
-            classes: Sequence[str]) -> dict[str, Any]:
+def _tables(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int], eval_set: EvalSet, metric: str,
+            classes: Sequence[str]) -> dict[str, list[Any]]:
+    """Match tables by mix, one per training seed."""
     from photosynth.metrics.ap import GroundTruth, match
 
     gt = GroundTruth.from_coco(eval_set.coco)
-    return {mix: restrict_classes(match(gt, prediction_path(workspace, mix, eval_set), metric), classes)
-            for mix in mixes}
+    return {mix: [restrict_classes(match(gt, prediction_path(workspace, mix, seed, eval_set), metric), classes)
+                  for seed in seeds] for mix in mixes}
+
+
+class StudyBootstrap(NamedTuple):
+    """The study's intervals (see :func:`bootstrap_study`)."""
+
+    intervals: pd.DataFrame
+    differences: pd.DataFrame
+    gap_closed: pd.DataFrame
+
+
+WHERE = ["group", "split", "metric"]
+INTERVAL_COLUMNS = ["mix", *WHERE, "map", "seed_sd", "lo", "hi", "n_seeds"]
+DIFFERENCE_COLUMNS = ["mix", "baseline", *WHERE, "diff", "lo", "hi", "share_positive"]
+GAP_COLUMNS = ["mix", *WHERE, "closed", "lo", "hi", "gap", "gap_lo", "gap_hi", "verdict"]
 
 
 def bootstrap_study(
     workspace: Workspace,
     mixes: Sequence[str],
+    seeds: Sequence[int],
     baseline: str = "baseline",
+    oracle: str | None = "oracle",
     sets: Sequence[EvalSet] | None = None,
     n_resamples: int = 1000,
     seed: int = 0,
@@ -287,43 +338,191 @@ def bootstrap_study(
     classes: Sequence[str] = STUDY_CLASSES,
     groups: Sequence[str] = ("bucket",),
     progress: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Bootstrap over images of the study mean (``classes``), for both metrics on every set of ``groups``.
+) -> StudyBootstrap:
+    """Intervals of the study mean (``classes``) for both metrics on every set of ``groups``, over training
+    ``seeds`` and test images (:func:`photosynth.metrics.bootstrap.seed_bootstrap`: each resample draws the
+    seeds, then the images; ``seed`` seeds the bootstrap).
 
-    Returns ``(intervals, differences)``: each mix's mAP with its interval, and the paired interval of
-    ``mix − baseline`` with the share of resamples where it is > 0. Writes both to ``results/``.
+    Returns :class:`StudyBootstrap`: ``intervals`` (each mix's mean over seeds, seed-to-seed standard
+    deviation and interval), ``differences`` (``mix − baseline`` on the same resamples, share of resamples
+    > 0) and ``gap_closed`` (``(mix − baseline) / (oracle − baseline)`` with its paired interval, or the
+    verdict that there is no gap; empty when ``oracle`` is not among ``mixes``, as on real data). Writes
+    ``results/{intervals,bootstrap,gap_closed}.csv``.
     """
     from tqdm.auto import tqdm
 
-    from photosynth.metrics.bootstrap import bootstrap_ci, paired_bootstrap
+    from photosynth.metrics.bootstrap import difference, gap_closed, seed_bootstrap
 
     if baseline not in mixes:
         raise ValueError(f"baseline mix {baseline!r} is not among the mixes {list(mixes)}")
+    if not seeds:
+        raise ValueError("no training seeds")
     sets = list(sets) if sets is not None else eval_sets(workspace, groups)
-    singles, pairs = [], []
+    singles, pairs, gaps = [], [], []
     jobs = [(s, m) for s in sets for m in METRICS]
     for s, metric in tqdm(jobs, desc="bootstrap", unit="set", disable=not progress):
-        tables = _tables(workspace, mixes, s, metric, classes)
+        samples = seed_bootstrap(_tables(workspace, mixes, seeds, s, metric, classes), n_resamples=n_resamples,
+                                 seed=seed)
         where = {"group": s.group, "split": s.name, "metric": metric}
         for mix in mixes:
-            ci = bootstrap_ci(tables[mix], n_resamples=n_resamples, seed=seed, level=level)
-            singles.append({"mix": mix, **where, "map": ci.observed, "lo": ci.low, "hi": ci.high})
+            one = samples[mix]
+            low, high = one.interval(level)
+            singles.append({"mix": mix, **where, "map": one.observed, "seed_sd": one.spread, "lo": low, "hi": high,
+                            "n_seeds": len(seeds)})
         for mix in mixes:
             if mix == baseline:
                 continue
-            pb = paired_bootstrap(tables[baseline], tables[mix], n_resamples=n_resamples, seed=seed, level=level)
-            pairs.append({"mix": mix, "baseline": baseline, **where, "diff": pb.observed_diff, "lo": pb.low,
-                          "hi": pb.high, "share_positive": pb.share_positive})
-    meta = {"classes": "+".join(classes), "n_resamples": n_resamples, "seed": seed, "level": level}
-    where_cols = ["group", "split", "metric"]
-    intervals = pd.DataFrame(singles, columns=["mix", *where_cols, "map", "lo", "hi"]).assign(**meta)
-    diffs = pd.DataFrame(pairs, columns=["mix", "baseline", *where_cols, "diff", "lo", "hi", "share_positive"])
-    diffs = diffs.assign(**meta)
+            d = difference(samples[baseline], samples[mix], level)
+            pairs.append({"mix": mix, "baseline": baseline, **where, "diff": d.observed, "lo": d.low, "hi": d.high,
+                          "share_positive": d.share_positive})
+            if oracle in samples and mix != oracle:
+                g = gap_closed(samples[baseline], samples[mix], samples[oracle], level)
+                gaps.append({"mix": mix, **where, "closed": g.observed, "lo": g.low, "hi": g.high, "gap": g.gap,
+                             "gap_lo": g.gap_low, "gap_hi": g.gap_high, "verdict": g.verdict})
+    meta = {"classes": "+".join(classes), "seeds": ",".join(map(str, seeds)), "n_resamples": n_resamples,
+            "seed": seed, "level": level}
+    out = StudyBootstrap(pd.DataFrame(singles, columns=INTERVAL_COLUMNS).assign(**meta),
+                         pd.DataFrame(pairs, columns=DIFFERENCE_COLUMNS).assign(**meta),
+                         pd.DataFrame(gaps, columns=GAP_COLUMNS).assign(**meta))
     results = workspace.stage("results")
-    for frame, name in ((intervals, "intervals.csv"), (diffs, "bootstrap.csv")):
+    for frame, name in zip(out, ("intervals.csv", "bootstrap.csv", "gap_closed.csv")):
         with atomic_open(results / name, newline="") as fh:
             frame.to_csv(fh, index=False)
-    return intervals, diffs
+    return out
+
+
+def interval_note(intervals: pd.DataFrame) -> str:
+    """How the intervals of :func:`bootstrap_study` were made, for a caption."""
+    first = intervals.iloc[0]
+    n_seeds, level, n = int(first["n_seeds"]), float(first["level"]), int(first["n_resamples"])
+    head = f"{level:.0%} percentile intervals from {n} bootstrap resamples"
+    if n_seeds == 1:
+        return (f"{head} of the test images (one training seed per mix: these intervals leave out the "
+                "seed-to-seed spread).")
+    return (f"{head}, hierarchical: each resample draws every mix's {n_seeds} training seeds with replacement, "
+            "then the test images with replacement (the same images for every mix and seed, so differences "
+            "are paired over images). Mean and seed s.d. are over the seeds' scores on the whole test set.")
+
+
+def seed_table(intervals: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
+    """The study table with seeds: rows ``(metric, mix)``, columns ``(split, stat)`` with stats ``mean``
+    (over seeds), ``seed s.d.`` (left out with one seed), ``lo`` and ``hi`` (the interval of
+    :func:`bootstrap_study`)."""
+    part = intervals[intervals["group"] == group]
+    if part.empty:
+        raise ValueError(f"no intervals for group {group!r}")
+    stats = {"map": "mean", "seed_sd": "seed s.d.", "lo": "lo", "hi": "hi"}
+    if (part["n_seeds"] == 1).all():
+        del stats["seed_sd"]
+    splits = sorted(dict.fromkeys(part["split"]), key=bucket_key)
+    wide = part.pivot_table(index=["metric", "mix"], columns="split", values=list(stats), sort=False, dropna=False)
+    wide = wide.swaplevel(0, 1, axis=1).rename(columns=stats, level=1)
+    rows = pd.MultiIndex.from_tuples([(m, x) for m in METRICS for x in dict.fromkeys(part["mix"])
+                                      if (m, x) in wide.index], names=["metric", "mix"])
+    return wide.reindex(index=rows, columns=pd.MultiIndex.from_product([splits, list(stats.values())]))
+
+
+def gap_absence(workspace: Workspace, mixes: Sequence[str], oracle: str = "oracle") -> str | None:
+    """Why there is no gap-closed table (``None`` when ``oracle`` is among the mixes)."""
+    if oracle in mixes:
+        return None
+    if (workspace.root / "data" / "manifest.json").is_file():
+        return (f"The {oracle!r} mix was not among this run's mixes, so the share of the gap each translator "
+                "closed is not measured (add it to the mixes of notebooks 04–06).")
+    return ("Real datasets have no oracle: no perfect translation of a vKITTI2 frame into real weather exists, so "
+            "the share of the gap a translator closed cannot be measured. Only the toy world, which can render "
+            "every clone frame again in real style, has one; here the differences to the baseline are all there is.")
+
+
+def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
+    """Gap closed per bucket, metric and mix: ``oracle − baseline`` with its interval, then the share closed
+    with its interval where there is a gap, else the verdict (``reading``) in its place."""
+    from photosynth.metrics.bootstrap import GAP_OPEN
+
+    part = gap[gap["group"] == group].copy()
+    part["reading"] = [f"closed {c:.0%} of the gap" if v == GAP_OPEN else f"{v} in the toy world"
+                       for c, v in zip(part["closed"], part["verdict"])]
+    columns = ["metric", "split", "mix", "gap", "gap_lo", "gap_hi", "closed", "lo", "hi", "reading"]
+    return part[columns].rename(columns={"gap": "oracle − baseline", "gap_lo": "gap lo", "gap_hi": "gap hi",
+                                         "closed": "gap closed"}).set_index(["metric", "split", "mix"])
+
+
+# ------------------------------------------------------------------------------------------ sentences
+
+
+def _interval_text(lo: float, hi: float, level: float) -> str:
+    return f"{level:.0%} interval [{lo:+.3f}, {hi:+.3f}]"
+
+
+def direction(lo: float, hi: float) -> str:
+    """``"ahead"`` when an interval of a difference lies above 0, ``"behind"`` below, else ``"undecided"``."""
+    return "ahead" if lo > 0 else "behind" if hi < 0 else "undecided"
+
+
+def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric: str = "ap50_standard") -> list[str]:
+    """One sentence per mix on its difference to the baseline, the gap to the oracle and the share of it the
+    mix closed, and the seed-to-seed spread — every direction read from the intervals, on bucket ``split``
+    (default: the widest bucket) and ``metric``."""
+    from photosynth.metrics.bootstrap import GAP_OPEN, NO_GAP
+
+    diffs = study.differences[(study.differences.group == "bucket") & (study.differences.metric == metric)]
+    if diffs.empty:
+        return []
+    split = split or sorted(dict.fromkeys(diffs["split"]), key=bucket_key)[-1]
+    diffs = diffs[diffs.split == split]
+    level = float(diffs["level"].iloc[0])
+    baseline = str(diffs["baseline"].iloc[0])
+    where = f"in {metric.removeprefix('ap50_')} AP@0.5 on bucket {split}"
+    verdicts = {"ahead": "ahead of the baseline in this run", "behind": "behind the baseline in this run",
+                "undecided": "this run cannot tell it from the baseline"}
+    out = [f"{r.mix} scored {r.diff:+.3f} against {baseline} {where} ({_interval_text(r.lo, r.hi, level)}): "
+           f"{verdicts[direction(r.lo, r.hi)]}." for r in diffs.itertuples()]
+    gap = study.gap_closed[(study.gap_closed.group == "bucket") & (study.gap_closed.metric == metric)
+                           & (study.gap_closed.split == split)]
+    if not gap.empty:
+        first = gap.iloc[0]
+        head = (f"The oracle — vKITTI's clone frames rendered again by the toy world's real renderer, a perfect "
+                f"translation — scored {first.gap:+.3f} against {baseline} {where} "
+                f"({_interval_text(first.gap_lo, first.gap_hi, level)})")
+        if first.verdict == GAP_OPEN:
+            closed = "; ".join(f"{r.mix} closed {r.closed:.0%} of it ({level:.0%} interval [{r.lo:.0%}, {r.hi:.0%}])"
+                               for r in gap.itertuples())
+            out.append(f"{head}: the toy world leaves a gap for a translator to close. {closed}.")
+        elif first.verdict == NO_GAP:
+            out.append(f"{head}: the toy world has no gap to close there, so no translator's difference to the "
+                       "baseline can be credited to translating better.")
+        else:
+            out.append(f"{head}: training on real-style weather did worse than vKITTI's own rendered weather, so "
+                       "there is no ceiling above the baseline to measure the translators against.")
+    spread = study.intervals[(study.intervals.group == "bucket") & (study.intervals.metric == metric)
+                             & (study.intervals.split == split)]
+    n_seeds = int(spread["n_seeds"].iloc[0])
+    if n_seeds > 1:
+        largest_sd, largest_diff = float(spread["seed_sd"].max()), float(diffs["diff"].abs().max())
+        relation = "larger than" if largest_diff > largest_sd else "within"
+        out.append(f"Over {n_seeds} training seeds a mix's AP varied by up to {largest_sd:.3f} (seed-to-seed "
+                   f"standard deviation); the largest difference to the baseline, {largest_diff:.3f}, is "
+                   f"{relation} that spread.")
+    else:
+        out.append("Each mix was trained once (one seed), so these intervals leave out the seed-to-seed spread.")
+    return out
+
+
+def inflation_sentence(table: pd.DataFrame, resolution: float = 0.0005) -> str:
+    """What the legacy metric adds over the standard one in a :func:`study_table`, and on which bucket most and
+    least (differences below ``resolution`` count as none)."""
+    inflation = table["ap50_legacy"] - table["ap50_standard"]
+    mean, top = float(inflation.to_numpy().mean()), float(inflation.to_numpy().max())
+    by_split = inflation.mean(axis=0)
+    if abs(mean) < resolution and abs(top) < resolution:
+        return "In this build the legacy number matched the standard one on every mix and bucket (to 0.001)."
+    verb = "exceeded" if mean > 0 else "fell below"
+    head = (f"In this build the legacy number {verb} the standard one by {abs(mean):.3f} on average over mixes and "
+            f"buckets (by {top:+.3f} at most)")
+    if by_split.max() - by_split.min() < resolution:
+        return f"{head}, about the same on every bucket."
+    return (f"{head}; averaged over mixes, the difference was largest on bucket {by_split.idxmax()} "
+            f"({by_split.max():+.3f}) and smallest on bucket {by_split.idxmin()} ({by_split.min():+.3f}).")
 
 
 # ------------------------------------------------------------------------------------------ domain gap
