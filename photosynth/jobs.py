@@ -11,7 +11,8 @@ every stage writes its outputs into the workspace and returns what it wrote.
   and returns the results. A failed job stops the caller with a :class:`JobFailed` carrying that job's own
   error and its log files, after its siblings have finished (their work is kept).
 
-Finished work is never resubmitted: a call whose ``done()`` predicate (the stage's own manifest or checkpoint
+A job preempted, or stopped at its time limit (``requeues`` times at most), is queued again by submitit and the
+stage resumes from its own checkpoint. Finished work is never resubmitted: a call whose ``done()`` predicate (the stage's own manifest or checkpoint
 check) is true runs here instead — the stage functions return a finished result from disk at once — and a
 call whose job from an earlier, interrupted wait is still queued or running is re-attached, not duplicated.
 
@@ -69,6 +70,7 @@ class SlurmSettings:
     cpus_per_job: int = 1
     mem_gb: float = 0  # 0: the partition's default memory
     time_min: int = 60  # time limit of each job
+    requeues: int = 3  # times a job that reaches its time limit is queued again (it resumes); preemption always is
     sbatch: Mapping[str, Any] = field(default_factory=dict)  # extra #SBATCH options, e.g. {account: x, qos: y}
     setup: Sequence[str] = ()  # shell lines before the job starts, e.g. "module load cuda"
     folder: str = ""  # job folders (scripts, pickles, logs); "" is <workspace>/jobs
@@ -84,8 +86,9 @@ class SlurmSettings:
         if unknown:
             raise ValueError(f"unknown slurm setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         settings = cls(**values)
-        if settings.gpus_per_job < 0 or settings.cpus_per_job < 1 or settings.time_min < 1:
-            raise ValueError(f"slurm settings need gpus_per_job >= 0, cpus_per_job >= 1, time_min >= 1: {settings}")
+        if settings.gpus_per_job < 0 or settings.cpus_per_job < 1 or settings.time_min < 1 or settings.requeues < 0:
+            raise ValueError("slurm settings need gpus_per_job >= 0, cpus_per_job >= 1, time_min >= 1, "
+                             f"requeues >= 0: {settings}")
         return settings
 
 
@@ -93,9 +96,12 @@ class JobFailed(RuntimeError):
     """A job ended without a result: its name, Slurm id, error text and log files."""
 
     def __init__(self, name: str, job_id: str, error: str, stdout: Path, stderr: Path, others: Sequence[str] = ()):
-        self.name, self.job_id, self.error, self.stdout, self.stderr = name, job_id, error, stdout, stderr
+        self.name, self.job_id, self.stdout, self.stderr = name, job_id, stdout, stderr
+        parts = error.split("-" * 22)  # submitit frames the job's traceback with dashed lines
+        self.error = (parts[1] if len(parts) >= 3 else error).strip()
+        summary = self.error.splitlines()[-1] if self.error else "no error text"
         also = f" (also failed: {', '.join(others)})" if others else ""
-        super().__init__(f"job {name!r} (Slurm {job_id}) failed{also}: {error.strip()}\n"
+        super().__init__(f"job {name!r} (Slurm {job_id}) failed{also}: {summary}\n{self.error}\n"
                          f"  stdout: {stdout}\n  stderr: {stderr}")
 
 
@@ -131,22 +137,32 @@ def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any]
     return {n: results[n] for n in names}
 
 
-def _invoke(call: Call, distributed: bool) -> Any:
-    """The job's entry point (one per task)."""
-    if distributed:
-        import submitit
+def _resumable() -> Any:
+    """The job's entry point (one per task), checkpointable for submitit.
 
-        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
-    return call()
+    On preemption, or at the time limit (up to ``requeues`` times), submitit puts the same call back in the
+    queue; the stage then resumes from what it wrote (its checkpoint, its finished outputs).
+    """
+    import submitit
+
+    class Resume(submitit.helpers.Checkpointable):
+        def __call__(self, call: Call, distributed: bool) -> Any:
+            if distributed:
+                submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+            return call()
+
+    return Resume()
 
 
 def _executor(settings: SlurmSettings, folder: Path, name: str, tasks: int):
     import submitit
 
-    executor = submitit.SlurmExecutor(folder=folder / "%j", max_num_timeout=0)
+    executor = submitit.SlurmExecutor(folder=folder / "%j", max_num_timeout=settings.requeues)
     params: dict[str, Any] = dict(
         job_name=name, time=settings.time_min, nodes=1, ntasks_per_node=tasks,
-        cpus_per_task=max(1, settings.cpus_per_job // tasks), setup=list(settings.setup),
+        cpus_per_task=max(1, settings.cpus_per_job // tasks),
+        # torch, numpy and OpenCV size their thread pools from this: a job uses the CPUs it was given
+        setup=["export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}", *settings.setup],
         additional_parameters=dict(settings.sbatch),
     )
     if settings.partition:
@@ -196,7 +212,7 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
     if new:
         executor = _executor(settings, folder, name, tasks)
         with executor.batch():
-            submitted = [executor.submit(_invoke, call, distributed) for call in new]
+            submitted = [executor.submit(_resumable(), call, tasks > 1) for call in new]
         jobs.update({c.name: j for c, j in zip(new, submitted)})
         write_json(record, {**previous, **{n: j.job_id for n, j in jobs.items()}}, indent=2)
     return _wait(jobs, settings.poll_s, progress, skipped)

@@ -1,6 +1,6 @@
 """A real one-node Slurm cluster on localhost for the ``slurm``-marked tests (Debian's ``slurm-wlm`` + ``munge``).
 
-Everything lives in one temporary folder: a private munge key and socket (``munged`` runs as the ``munge``
+Everything lives in temporary folders: a private munge key and socket (``munged`` runs as the ``munge``
 user, in the foreground), a minimal ``slurm.conf`` (no cgroups, no accounting daemon, free ports),
 ``slurmctld -D`` and ``slurmd -D`` as children of this process. :func:`one_node_cluster` yields the path of
 ``slurm.conf`` once the node is idle, and stops exactly the daemons it started, by PID. Clients (``sbatch``,
@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -88,13 +89,17 @@ def write_config(root: Path, munge_socket: Path) -> Path:
     return conf
 
 
-def _start_munged(root: Path, stack: ExitStack) -> Path:
-    """``munged`` in the foreground as 'munge' with a fresh key and a private socket; returns the socket."""
+def _start_munged(stack: ExitStack) -> Path:
+    """``munged`` in the foreground as 'munge' with a fresh key and a private socket; returns the socket.
+
+    Its folder is a fresh one under the system temp folder: munged insists that every folder above its
+    socket is searchable by all (pytest's temp folders are private).
+    """
     import pwd
 
     user = pwd.getpwnam("munge")
-    home = root / "munge"
-    home.mkdir()
+    home = Path(tempfile.mkdtemp(prefix="photosynth-munge-"))
+    stack.callback(shutil.rmtree, home, ignore_errors=True)
     home.chmod(0o755)  # munged: the socket folder must be searchable by all, writable only by munge
     key = home / "munge.key"
     key.write_bytes(os.urandom(128))
@@ -148,7 +153,7 @@ def one_node_cluster(root: str | Path) -> Iterator[Path]:
     for sub in ("state", "spool"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        sock = _start_munged(root, stack)
+        sock = _start_munged(stack)
         conf = write_config(root, sock)
         env = {**os.environ, "SLURM_CONF": str(conf)}
         ctld = subprocess.Popen(["slurmctld", "-D", "-c", "-f", str(conf)], env=env,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photosynth import runtime
 from photosynth.runtime import Workspace
 from photosynth.translate.cyclegan.config import CycleGANConfig
 
@@ -86,6 +87,6 @@ def translate_weather(
     from photosynth.translate.cyclegan.translate import translate_images
 
     root = vkitti_root(ws)
-    generator, _ = load_generator(model_dir(ws, weather) / CHECKPOINT, "AtoB", options.get("device") or "cpu")
+    generator, _ = load_generator(model_dir(ws, weather) / CHECKPOINT, "AtoB", runtime.device(options.get("device")))
     frames = frames if frames is not None else translation_sources(root, weather)
     return translate_images(generator, frames, translated_dir(ws, weather), input_root=root, **options)
