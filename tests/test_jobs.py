@@ -62,3 +62,16 @@ def test_finished_calls_run_here_and_are_never_submitted(tmp_path: Path) -> None
     out = jobs.run(calls, executor="slurm", folder=tmp_path / "jobs")
     assert out == {"w0": 1, "w1": 2, "w2": 5}
     assert not (tmp_path / "jobs").exists()
+
+
+def test_profile_override_sets_one_slurm_key(project_root: Path) -> None:
+    """``--set common.slurm.partition=gpu`` changes one key and keeps the profile's others."""
+    from photosynth import pipeline
+
+    prof = pipeline.load_profile("full", project_root, ["common.executor=slurm", "common.slurm.partition=gpu",
+                                                        "common.slurm.sbatch.account=lab"])
+    settings = jobs.SlurmSettings.from_mapping(prof.common["slurm"])
+    assert prof.common["executor"] == "slurm"
+    assert (settings.partition, settings.gpus_per_job, dict(settings.sbatch)) == ("gpu", 1, {"account": "lab"})
+    with pytest.raises(pipeline.PipelineError, match="'seed' is not a mapping"):
+        pipeline.load_profile("full", project_root, ["common.seed.x=1"])

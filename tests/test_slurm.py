@@ -79,7 +79,7 @@ def test_time_limit_requeues_then_fails_naming_the_cause(cluster: Path, tmp_path
 
 def _book(root: Path, runs: Path, only: str, *sets: str) -> None:
     cmd = [sys.executable, "-m", "photosynth.cli", "book", "--profile", "smoke", "--root", str(root),
-           "--runs", str(runs), "--only", only]
+           "--runs", str(runs), "--only", only, "--no-build"]
     for item in sets:
         cmd += ["--set", item]
     done = subprocess.run(cmd, capture_output=True, text=True)
