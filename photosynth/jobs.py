@@ -258,7 +258,7 @@ def _wait(jobs: Mapping[str, Any], poll_s: float, progress: bool, skipped: int) 
         first = jobs[failed[0]]
         raise JobFailed(failed[0], first.job_id, status[failed[0]][1], first.paths.stdout, first.paths.stderr,
                         failed[1:])
-    return {name: job.result() for name, job in jobs.items()}
+    return {name: job.results()[0] for name, job in jobs.items()}  # task 0 (rank 0) of multi-task jobs
 
 
 class _Display:

@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+#: GPUs the node declares (a count only, no devices): enough to start multi-task "GPU" jobs on CPUs.
+FAKE_GPU_FILES = ("/dev/null", "/dev/zero")
+FAKE_GPUS = len(FAKE_GPU_FILES)
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue", "runuser")
 
 
@@ -49,12 +52,15 @@ def _node_line() -> str:
     out = subprocess.run(["slurmd", "-C"], check=True, capture_output=True, text=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("NodeName="))
     fields = [f for f in line.split() if not f.startswith("NodeName=")]
-    return " ".join(["NodeName=localhost", "NodeAddr=127.0.0.1", *fields, "State=UNKNOWN"])
+    return " ".join(["NodeName=localhost", "NodeAddr=127.0.0.1", *fields, f"Gres=gpu:{FAKE_GPUS}", "State=UNKNOWN"])
 
 
 def write_config(root: Path, munge_socket: Path) -> Path:
     """A minimal ``slurm.conf`` for one node on localhost (state, spool, logs and PID files under ``root``)."""
     conf = root / "slurm.conf"
+    # GPUs as a countable resource without devices: jobs can ask for several and get one task each
+    # (Slurm wants one character device per GPU; any will do)
+    (root / "gres.conf").write_text("AutoDetect=off\n" + "".join(f"Name=gpu File={d}\n" for d in FAKE_GPU_FILES))
     conf.write_text("\n".join([
         "ClusterName=photosynth-test",
         "SlurmctldHost=localhost(127.0.0.1)",
@@ -79,6 +85,7 @@ def write_config(root: Path, munge_socket: Path) -> Path:
         "ReturnToService=2",
         "SchedulerType=sched/backfill",
         "MpiDefault=none",
+        "GresTypes=gpu",
         "SlurmdTimeout=60",
         "InactiveLimit=0",
         "KillWait=5",

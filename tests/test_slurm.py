@@ -80,6 +80,38 @@ def test_time_limit_requeues_then_fails_naming_the_cause(cluster: Path, tmp_path
     assert starts.read_text() == "start\n"
 
 
+def test_two_gpu_job_runs_cyclegan_data_parallel(cluster: Path, tmp_path: Path) -> None:
+    """``gpus_per_job: 2`` + ``distributed``: two tasks with the torch.distributed environment (gloo on these CPUs;
+    the node's two "GPUs" are a count only) train like one process of twice the batch, as under torchrun."""
+    import torch
+    from cyclegan_toy import make_images, tiny_config
+
+    from photosynth.translate.cyclegan.checkpoint import load_checkpoint
+    from photosynth.translate.cyclegan.networks import build_discriminator, build_generator
+    from photosynth.translate.cyclegan.train import train
+
+    assert slurm_cluster.FAKE_GPUS == 2
+    a, b = tmp_path / "A", tmp_path / "B"
+    make_images(a, [(41, 27)] * 5, seed=1)
+    make_images(b, [(43, 24)] * 3, seed=2)
+    call = jobs.Call("ddp", train, (tiny_config(batch_size=1, pool_size=50), a, b, tmp_path / "ddp"),
+                     {"device": "cpu", "progress": False})
+    result = jobs.run([call], "slurm", {**FAST, "gpus_per_job": 2, "cpus_per_job": 2}, folder=tmp_path,
+                      distributed=True)["ddp"]
+    single = train(tiny_config(batch_size=2, pool_size=50), a, b, tmp_path / "single", progress=False)
+    ddp, one = load_checkpoint(result.checkpoint), load_checkpoint(single.checkpoint)
+    assert ddp["world"] == 2 and len(ddp["ranks"]) == 2 and ddp["step"] == one["step"] == 6
+    cfg, x = tiny_config(), torch.rand(1, 3, 32, 32) * 2 - 1  # what the networks compute (see test_cyclegan_distributed)
+    for name, build in (("G_A", build_generator), ("G_B", build_generator), ("D_A", build_discriminator)):
+        nets = []
+        for state in (ddp, one):
+            net = build(cfg).eval()
+            net.load_state_dict(state["models"][name])
+            nets.append(net)
+        with torch.no_grad():
+            torch.testing.assert_close(nets[0](x), nets[1](x), rtol=1e-3, atol=1e-3)
+
+
 def _book(root: Path, runs: Path, only: str, *sets: str) -> None:
     cmd = [sys.executable, "-m", "photosynth.cli", "book", "--profile", "smoke", "--root", str(root),
            "--runs", str(runs), "--only", only, "--no-build"]
