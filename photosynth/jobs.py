@@ -12,9 +12,10 @@ every stage writes its outputs into the workspace and returns what it wrote.
   error and its log files, after its siblings have finished (their work is kept).
 
 A job preempted, or stopped at its time limit (``requeues`` times at most), is queued again by submitit and the
-stage resumes from its own checkpoint. Finished work is never resubmitted: a call whose ``done()`` predicate (the stage's own manifest or checkpoint
-check) is true runs here instead — the stage functions return a finished result from disk at once — and a
-call whose job from an earlier, interrupted wait is still queued or running is re-attached, not duplicated.
+stage resumes from its own checkpoint. Finished work is never resubmitted: a call whose ``done()`` predicate
+(the stage's own manifest or checkpoint check) is true runs here instead — the stage functions return a
+finished result from disk at once — and a call whose job from an earlier, interrupted wait is still queued or
+running is re-attached (``<folder>/<name>/jobs.json``), not duplicated.
 
 Several GPUs in one job (``gpus_per_job`` > 1): with ``distributed=True`` (CycleGAN/CUT) the job starts one
 task per GPU with the environment ``torchrun`` would set (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
@@ -99,9 +100,10 @@ class JobFailed(RuntimeError):
         self.name, self.job_id, self.stdout, self.stderr = name, job_id, stdout, stderr
         parts = error.split("-" * 22)  # submitit frames the job's traceback with dashed lines
         self.error = (parts[1] if len(parts) >= 3 else error).strip()
-        summary = self.error.splitlines()[-1] if self.error else "no error text"
+        lines = self.error.splitlines() or ["no error text"]
+        trace = "\n".join(lines) + "\n" if len(lines) > 1 else ""
         also = f" (also failed: {', '.join(others)})" if others else ""
-        super().__init__(f"job {name!r} (Slurm {job_id}) failed{also}: {summary}\n{self.error}\n"
+        super().__init__(f"job {name!r} (Slurm {job_id}) failed{also}: {lines[-1]}\n{trace}"
                          f"  stdout: {stdout}\n  stderr: {stderr}")
 
 
@@ -177,8 +179,11 @@ def _executor(settings: SlurmSettings, folder: Path, name: str, tasks: int):
     return executor
 
 
-def queue_states(job_ids: Sequence[str]) -> dict[str, str]:
-    """``squeue``'s state of each listed job (array tasks one by one); jobs Slurm no longer lists are absent."""
+def queue_states(job_ids: Sequence[str]) -> dict[str, str] | None:
+    """``squeue``'s state of each listed job (array tasks one by one); jobs Slurm no longer lists are absent.
+
+    ``None`` when the controller does not answer (busy, restarting): callers keep what they knew.
+    """
     if not job_ids:
         return {}
     if shutil.which("squeue") is None:
@@ -186,8 +191,10 @@ def queue_states(job_ids: Sequence[str]) -> dict[str, str]:
     arrays = sorted({j.split("_")[0] for j in job_ids})
     done = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T", "-j", ",".join(arrays)],
                           capture_output=True, text=True)
+    if done.returncode != 0:
+        return None
     states = {}
-    for line in done.stdout.splitlines() if done.returncode == 0 else ():
+    for line in done.stdout.splitlines():
         job, _, state = line.strip().partition(" ")
         states[job] = state.strip()
     return states
@@ -201,7 +208,7 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "jobs.json"
     previous = json.loads(record.read_text()) if record.is_file() else {}
-    alive = queue_states(list(previous.values()))
+    alive = queue_states(list(previous.values())) or {}
     jobs: dict[str, Any] = {}
     for call in calls:  # re-attach jobs of an interrupted wait that are still queued or running
         job_id = previous.get(call.name)
@@ -218,45 +225,56 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
     return _wait(jobs, settings.poll_s, progress, skipped)
 
 
-def _outcome(job: Any, queue_state: str) -> tuple[str, str]:
-    """``(state, error)`` of a job: pending, running, done, failed (error text) or '' while unknown."""
+def _outcome(job: Any, queue_state: str) -> str:
+    """A job's state: pending, running, done, failed, or '' (ended or gone without a result visible yet)."""
     if job.paths.result_pickle.exists():
-        error = job.exception()
-        return ("failed", str(error)) if error is not None else ("done", "")
+        return "failed" if job.exception() is not None else "done"
     if queue_state in WAITING:
-        return "pending", ""
+        return "pending"
     if queue_state in RUNNING:
-        return "running", ""
-    if queue_state:  # terminal in Slurm's eyes without a result: time limit, memory, node failure, cancelled
-        return "failed", f"Slurm ended it as {queue_state} before it returned (see the logs)"
-    return "", ""
+        return "running"
+    return ""
 
 
 def _wait(jobs: Mapping[str, Any], poll_s: float, progress: bool, skipped: int) -> dict[str, Any]:
-    """Poll until every job is done or failed, showing the table; return results or raise the first failure."""
+    """Poll until every job is done or failed, showing the table; return results or raise the first failure.
+
+    A job that Slurm shows as ended (or no longer shows) without a result file gets a few more polls for the
+    file to appear on the shared filesystem; then it failed — killed at its time limit or memory limit, lost
+    with its node, or cancelled — and the error names the last state Slurm showed.
+    """
     show = _Display(progress, skipped)
-    status: dict[str, tuple[str, str]] = {}
-    vanished: dict[str, int] = {}
+    status = {name: "pending" for name in jobs}
+    errors: dict[str, str] = {}
+    last: dict[str, str] = {}
+    grace: dict[str, int] = {}
     while True:
         queue = queue_states([j.job_id for j in jobs.values()])
         for name, job in jobs.items():
-            if status.get(name, ("",))[0] in ("done", "failed"):
-                continue
-            state, error = _outcome(job, queue.get(job.job_id, ""))
-            if not state:  # gone from the queue with no result yet: a slow shared filesystem, or killed
-                vanished[name] = vanished.get(name, 0) + 1
-                state, error = (("failed", "left the Slurm queue without a result (see the logs)")
-                                if vanished[name] > 3 else ("running", ""))
-            status[name] = (state, error)
-        show.update({n: (jobs[n].job_id, s[0]) for n, s in status.items()})
-        if all(s[0] in ("done", "failed") for s in status.values()):
+            if queue is None or status.get(name) in ("done", "failed"):
+                continue  # the controller did not answer: keep what we knew
+            last[name] = queue.get(job.job_id, last.get(name, ""))
+            state = _outcome(job, queue.get(job.job_id, ""))
+            if state:
+                grace.pop(name, None)
+            if state == "failed":
+                errors[name] = str(job.exception())
+            elif not state:
+                grace[name] = grace.get(name, 0) + 1
+                state = "failed" if grace[name] > 3 else status[name]
+                if state == "failed":
+                    errors[name] = (f"it ended without a result (last Slurm state: {last[name] or 'never seen'}; "
+                                    "time limit, memory, node failure or scancel?)")
+            status[name] = state
+        show.update({n: (jobs[n].job_id, s) for n, s in status.items()})
+        if all(s in ("done", "failed") for s in status.values()):
             break
         time.sleep(poll_s)
     show.close()
-    failed = [n for n, s in status.items() if s[0] == "failed"]
+    failed = [n for n, s in status.items() if s == "failed"]
     if failed:
         first = jobs[failed[0]]
-        raise JobFailed(failed[0], first.job_id, status[failed[0]][1], first.paths.stdout, first.paths.stderr,
+        raise JobFailed(failed[0], first.job_id, errors[failed[0]], first.paths.stdout, first.paths.stderr,
                         failed[1:])
     return {name: job.results()[0] for name, job in jobs.items()}  # task 0 (rank 0) of multi-task jobs
 

@@ -33,7 +33,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(reason)
     if reason:
         pytest.skip(reason)
-    with pytest.MonkeyPatch.context() as mp, slurm_cluster.one_node_cluster(tmp_path_factory.mktemp("slurm")) as conf:
+    root = tmp_path_factory.mktemp("slurm")
+    with pytest.MonkeyPatch.context() as mp, slurm_cluster.one_node_cluster(root) as conf:
         mp.setenv("SLURM_CONF", str(conf))  # sbatch/squeue here and in notebook kernels find the cluster
         cloudpickle.register_pickle_by_value(sys.modules[__name__])  # jobs cannot import this test module
         yield conf
@@ -80,6 +81,18 @@ def test_time_limit_requeues_then_fails_naming_the_cause(cluster: Path, tmp_path
     assert starts.read_text() == "start\n"
 
 
+def _cancel_myself() -> None:
+    subprocess.run(["scancel", os.environ["SLURM_JOB_ID"]], check=True)
+    time.sleep(120)
+
+
+def test_job_killed_by_slurm_fails_with_the_slurm_state(cluster: Path, tmp_path: Path) -> None:
+    """No result file: after a grace for the shared filesystem, the error names the last state Slurm showed."""
+    expected = r"job 'gone' .* failed: it ended without a result \(last Slurm state: [A-Z]+;"
+    with pytest.raises(jobs.JobFailed, match=expected):
+        jobs.run([jobs.Call("gone", _cancel_myself)], "slurm", FAST, folder=tmp_path, name="k")
+
+
 def test_two_gpu_job_runs_cyclegan_data_parallel(cluster: Path, tmp_path: Path) -> None:
     """``gpus_per_job: 2`` + ``distributed``: two tasks with the torch.distributed environment (gloo on these CPUs;
     the node's two "GPUs" are a count only) train like one process of twice the batch, as under torchrun."""
@@ -101,7 +114,7 @@ def test_two_gpu_job_runs_cyclegan_data_parallel(cluster: Path, tmp_path: Path) 
     single = train(tiny_config(batch_size=2, pool_size=50), a, b, tmp_path / "single", progress=False)
     ddp, one = load_checkpoint(result.checkpoint), load_checkpoint(single.checkpoint)
     assert ddp["world"] == 2 and len(ddp["ranks"]) == 2 and ddp["step"] == one["step"] == 6
-    cfg, x = tiny_config(), torch.rand(1, 3, 32, 32) * 2 - 1  # what the networks compute (see test_cyclegan_distributed)
+    cfg, x = tiny_config(), torch.rand(1, 3, 32, 32) * 2 - 1  # compare outputs, as test_cyclegan_distributed does
     for name, build in (("G_A", build_generator), ("G_B", build_generator), ("D_A", build_discriminator)):
         nets = []
         for state in (ddp, one):
