@@ -226,8 +226,11 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
 
 
 def _outcome(job: Any, queue_state: str) -> str:
-    """A job's state: pending, running, done, failed, or '' (ended or gone without a result visible yet)."""
-    if job.paths.result_pickle.exists():
+    """A job's state: pending, running, done, failed, or '' (ended or gone without a result visible yet).
+
+    A result counts once Slurm no longer shows the job running, so its logs are complete when we point at them.
+    """
+    if job.paths.result_pickle.exists() and queue_state not in RUNNING:
         return "failed" if job.exception() is not None else "done"
     if queue_state in WAITING:
         return "pending"

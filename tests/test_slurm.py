@@ -58,9 +58,11 @@ def test_job_array_round_trip(cluster: Path, tmp_path: Path) -> None:
 
 def test_failed_job_stops_the_caller_with_its_error_and_logs(cluster: Path, tmp_path: Path) -> None:
     calls = [jobs.Call("fine", _square, (3,)), jobs.Call("broken", _fail, ("no style images for 'snow'",))]
-    with pytest.raises(jobs.JobFailed, match="job 'broken' .* failed: ValueError: no style images for 'snow'\n") as caught:
+    expected = "job 'broken' .* failed: ValueError: no style images for 'snow'\n"
+    with pytest.raises(jobs.JobFailed, match=expected) as caught:
         jobs.run(calls, "slurm", FAST, folder=tmp_path, name="f")
     assert caught.value.name == "broken" and "Traceback" in caught.value.error
+    assert len(list((tmp_path / "f").glob("*/*_result.pkl"))) == 2  # the sibling finished too
     assert caught.value.stderr.is_file() and "no style images" in caught.value.stderr.read_text()
     assert caught.value.stdout.parent == caught.value.stderr.parent
 
@@ -79,6 +81,25 @@ def test_time_limit_requeues_then_fails_naming_the_cause(cluster: Path, tmp_path
     with pytest.raises(jobs.JobFailed, match="job 'slow' .* failed: .*timed-out too many times"):
         jobs.run(calls, "slurm", {**FAST, "time_min": 1, "requeues": 0}, folder=tmp_path, name="t")
     assert starts.read_text() == "start\n"
+
+
+def test_rerun_reattaches_a_running_job_instead_of_submitting_again(cluster: Path, tmp_path: Path) -> None:
+    """The waiting process dies (a closed session); the same run again waits for the job already running."""
+    command = ("import subprocess; from photosynth import jobs; "
+               "jobs.run([jobs.Call('s', subprocess.check_output, (['bash', '-c', 'sleep 6; echo 42'],))], "
+               f"'slurm', {{'poll_s': 0.5}}, folder={str(tmp_path)!r}, progress=False)")
+    waiter = subprocess.Popen([sys.executable, "-c", command])
+    record = tmp_path / "photosynth" / "jobs.json"
+    deadline = time.monotonic() + 60
+    while not record.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    waiter.kill()
+    waiter.wait()
+    first = record.read_text()
+    out = jobs.run([jobs.Call("s", subprocess.check_output, (["bash", "-c", "sleep 6; echo 42"],))], "slurm", FAST,
+                   folder=tmp_path)
+    assert out == {"s": b"42\n"}
+    assert record.read_text() == first and len([p for p in record.parent.iterdir() if p.is_dir()]) == 1
 
 
 def _cancel_myself() -> None:
