@@ -117,8 +117,9 @@ def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any]
         progress: bool = True) -> dict[str, Any]:
     """Run ``calls`` with ``executor`` (``local`` or ``slurm``); returns ``{call.name: result}`` in call order.
 
-    ``folder`` holds the job folders (default: the settings' ``folder``; required for ``slurm``), ``name`` names
-    the job array, ``distributed`` starts one task per GPU with the torch.distributed environment.
+    Job folders go under the settings' ``folder``, else under ``folder`` (one of them is required for
+    ``slurm``), in ``<name>/``; ``name`` also names the job array. ``distributed`` starts one task per GPU with
+    the torch.distributed environment.
     """
     names = [c.name for c in calls]
     if len(set(names)) != len(names):
@@ -156,7 +157,7 @@ def _resumable() -> Any:
     return Resume()
 
 
-def _executor(settings: SlurmSettings, folder: Path, name: str, tasks: int):
+def _executor(settings: SlurmSettings, folder: Path, name: str, tasks: int) -> Any:
     import submitit
 
     executor = submitit.SlurmExecutor(folder=folder / "%j", max_num_timeout=settings.requeues)
