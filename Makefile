@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install test test-all book lab clean browser mathjax
+.PHONY: install test test-all test-slurm book lab clean browser mathjax
 
 install: $(STAMP) mathjax
 
@@ -39,6 +39,14 @@ test: install browser
 
 test-all: install browser
 	$(PY) -m pytest -q -m ""
+
+# The Slurm executor against a real one-node Slurm on localhost (root; installs Debian's slurm-wlm + munge if missing).
+test-slurm: install
+	@command -v slurmctld >/dev/null && command -v munged >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    -o DPkg::Lock::Timeout=600 slurm-wlm munge >/dev/null; \
+	  else echo "slurm-wlm and munge are missing: sudo apt-get install slurm-wlm munge" >&2; exit 1; fi; }
+	PHOTOSYNTH_REQUIRE_SLURM=1 $(PY) -m pytest -q -m slurm -rs
 
 book: install
 	$(VENV)/bin/photosynth book --profile $(PROFILE) $$(command -v chromium >/dev/null && echo --pdf)

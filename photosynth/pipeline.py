@@ -82,19 +82,28 @@ def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> 
 
 
 def apply_override(profile: Profile, item: str) -> None:
-    """Apply one ``notebook.param=value`` (or ``common.param=value``); the value is parsed as YAML."""
+    """Apply one ``notebook.param=value`` (or ``common.param=value``); the value is parsed as YAML.
+
+    ``notebook.param.key=value`` sets one key of a mapping parameter (e.g. ``common.slurm.partition=gpu``).
+    """
     key, sep, raw = item.partition("=")
     target, dot, param = key.partition(".")
     if not sep or not dot or not param:
         raise PipelineError(f"--set expects notebook.param=value, got {item!r}")
     value = yaml.safe_load(raw) if raw else ""
     if target == "common":
-        profile.common[param] = value
+        node = profile.common
     elif target in profile.notebooks:
-        profile.notebooks[target][param] = value
+        node = profile.notebooks[target]
     else:
         raise PipelineError(f"--set {item!r}: no notebook {target!r} in profile {profile.name!r} "
                             f"(notebooks: {', '.join(profile.notebooks)}; or use common.)")
+    *parents, leaf = param.split(".")
+    for name in parents:
+        node = node.setdefault(name, {})
+        if not isinstance(node, dict):
+            raise PipelineError(f"--set {item!r}: {name!r} is not a mapping")
+    node[leaf] = value
 
 
 def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,

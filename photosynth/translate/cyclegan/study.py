@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photosynth import runtime
 from photosynth.runtime import Workspace
 from photosynth.translate.cyclegan.config import CycleGANConfig
 
@@ -104,6 +105,6 @@ def translate_weather(
 
     root = vkitti_root(ws)
     checkpoint = model_dir(ws, weather, method) / CHECKPOINT
-    generator, _ = load_generator(checkpoint, "AtoB", options.get("device") or "cpu")
+    generator, _ = load_generator(checkpoint, "AtoB", runtime.device(options.get("device")))
     frames = frames if frames is not None else translation_sources(root, weather)
     return translate_images(generator, frames, translated_dir(ws, weather, method), input_root=root, **options)
