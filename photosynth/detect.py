@@ -199,6 +199,19 @@ def _clear_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+def run_key(data: Path, settings: TrainSettings) -> dict[str, Any]:
+    """What a run's manifest records to tell whether a finished run still matches its data and settings."""
+    return {"data": str(data), "data_digest": dataset_fingerprint(data), "settings": settings.key()}
+
+
+def is_trained(data: str | Path, run_dir: str | Path, settings: TrainSettings) -> bool:
+    """Whether :func:`train` would skip ``run_dir``: a finished run of ``settings`` on this very ``data``."""
+    data, run_dir = Path(data).resolve(), Path(run_dir).resolve()
+    old = read_manifest(run_dir)
+    return bool(old and old.get("key") == run_key(data, settings) and old.get("finished")
+                and (run_dir / "weights" / "best.pt").is_file())
+
+
 def train(
     data: str | Path,
     run_dir: str | Path,
@@ -216,11 +229,11 @@ def train(
     data, run_dir = Path(data).resolve(), Path(run_dir).resolve()
     if not data.is_file():
         raise FileNotFoundError(f"{data}: no such data.yaml (build the training mix first)")
-    key = {"data": str(data), "data_digest": dataset_fingerprint(data), "settings": settings.key()}
+    key = run_key(data, settings)
     old = read_manifest(run_dir)
     same = old is not None and old.get("key") == key
-    best, last = run_dir / "weights" / "best.pt", run_dir / "weights" / "last.pt"
-    if same and old.get("finished") and best.is_file():
+    last = run_dir / "weights" / "last.pt"
+    if is_trained(data, run_dir, settings):
         return TrainResult(run_dir, "skipped", 0.0)
     resume = same and last.is_file()
     if not resume:

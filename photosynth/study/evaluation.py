@@ -115,6 +115,14 @@ def train_mix(workspace: Workspace, mix: str, seed: int, settings: detect.TrainS
                         progress=progress)
 
 
+def is_trained(workspace: Workspace, mix: str, seed: int, settings: detect.TrainSettings) -> bool:
+    """Whether :func:`train_mix` would skip this mix and seed (its finished run matches data and settings)."""
+    from dataclasses import replace
+
+    data = workspace.root / "mixes" / mix / "data.yaml"
+    return data.is_file() and detect.is_trained(data, run_dir(workspace, mix, seed), replace(settings, seed=int(seed)))
+
+
 def runs(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int]) -> dict[tuple[str, int], Path]:
     """Run folders by ``(mix, seed)`` (for :func:`photosynth.detect.run_table` / ``training_logs``)."""
     return {(mix, seed): run_dir(workspace, mix, seed) for mix in mixes for seed in seeds}
