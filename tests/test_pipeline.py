@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "p.yaml").write_text(yaml.safe_dump(
         {"common": {"seed": 4}, "notebooks": {"first": {"value": 2}, "second": {}}}))
-    _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')")
+    _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')",
+              "# train\nfrom tqdm import tqdm\nfor epoch in tqdm(range(2), desc='toy stage'):\n    print(f'epoch {epoch}/2')")
     _notebook(tmp_path / "notebooks" / "second.ipynb", "x = 1", "raise RuntimeError('boom in second')")
     return tmp_path
 
@@ -73,6 +75,7 @@ def test_project_root_is_found_upward(project: Path) -> None:
 
 
 def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(project: Path) -> None:
+    """Also: the build streams each notebook's progress, logs it in the workspace and ends with a summary."""
     done = subprocess.run(
         [sys.executable, "-m", "photosynth.cli", "book", "--profile", "p", "--root", str(project),
          "--runs", str(project / "runs")], capture_output=True, text=True)
@@ -86,6 +89,20 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(project: Pat
     assert (executed / "second.ipynb").is_file()  # the failed copy is kept for inspection
     assert not (project / "_build").exists()  # the book is not built after a failure
     assert not any(p.suffix == ".ipynb" and "executed" in str(p) for p in (project / "notebooks").rglob("*"))
+    # streamed as it ran: the notebook's prints, its tqdm bar, and a line naming each cell as it starts
+    assert "ok\nepoch 0/2\nepoch 1/2\n" in done.stdout
+    assert "toy stage: 100%" in done.stderr
+    assert "[photosynth] first cell 3/3: from tqdm import tqdm" in done.stderr  # comments skipped
+    assert "[photosynth] second cell 3/3: raise RuntimeError('boom in second')" in done.stderr
+    # the full log of each notebook in the workspace
+    logs = project / "runs" / "p" / "logs"
+    first_log = (logs / "first.log").read_text()
+    assert "epoch 1/2" in first_log and "toy stage: 100%" in first_log and "cell 2/3: assert value" in first_log
+    assert "RuntimeError: boom in second" in (logs / "second.log").read_text()
+    # one summary line per notebook, after everything else
+    summary = done.stderr[done.stderr.rindex("[photosynth] summary:"):].splitlines()
+    assert re.fullmatch(rf"  first +ok +\d+\.\d s  log: {re.escape(str(logs / 'first.log'))}", summary[1])
+    assert re.fullmatch(rf"  second +failed +\d+\.\d s  log: {re.escape(str(logs / 'second.log'))}", summary[2])
 
 
 def test_unknown_only_and_missing_notebook(project: Path) -> None:
