@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import yaml
 
-from photosynth.runtime import Workspace, configure
+from photosynth.runtime import Workspace, configure, find_project
 
 EXECUTED_DIR = Path("book") / "executed"
 #: Workspace stage holding one log per executed notebook.
@@ -59,9 +59,9 @@ class Profile:
 def project_root(start: str | Path | None = None) -> Path:
     """The folder holding ``_config.yml`` and ``profiles/``: ``start`` or the cwd, searching upward."""
     here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "_config.yml").is_file() and (candidate / "profiles").is_dir():
-            return candidate
+    found = find_project(here)
+    if found is not None:
+        return found
     raise PipelineError(f"no photosynth project (a folder with _config.yml and profiles/) at or above {here}")
 
 

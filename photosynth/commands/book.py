@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from photosynth.pipeline import PipelineError, build_book, load_profile, project_root, run_notebooks
-from photosynth.runtime import Workspace
+from photosynth.runtime import RUNS_ENV, Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = project_root(args.root)
         profile = load_profile(args.profile, root, args.overrides)
-        workspace = Workspace.for_profile(profile.name, args.runs if args.runs else root / "runs")
+        workspace = Workspace.for_profile(profile.name, args.runs or os.environ.get(RUNS_ENV) or root / "runs")
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         if not args.no_execute:
             run_notebooks(profile, root, workspace, only=only or None, kernel=args.kernel)
