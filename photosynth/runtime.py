@@ -21,6 +21,8 @@ RUNS_ENV = "PHOTOSYNTH_RUNS"
 #: The Keras VGG16 weights file the NST needs (``weights="imagenet"``).
 VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG16_NOTOP_BYTES = 58_889_256
+#: torch-fidelity's TF-faithful Inception-v3 weights for FID/KID, looked for in ``$TORCH_HOME/hub/checkpoints``.
+INCEPTION_FID = "pt_inception-2015-12-05-6726825d.pth"
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,6 @@ def local_weights() -> dict[str, Path | None]:
     torch_home = Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch"))
     candidates = {
         "keras_vgg16_notop": keras_home / "models" / VGG16_NOTOP,
-        "torch_inception_fid": torch_home / "hub" / "checkpoints" / "pt_inception-2015-12-05-6726825d.pth",
+        "torch_inception_fid": torch_home / "hub" / "checkpoints" / INCEPTION_FID,
     }
     return {name: (path if path.is_file() else None) for name, path in candidates.items()}
