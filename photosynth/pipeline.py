@@ -66,7 +66,33 @@ def project_root(start: str | Path | None = None) -> Path:
 
 
 def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> Profile:
-    """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides."""
+    """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides.
+
+    A profile with ``extends: BASE`` starts from profile BASE: its ``common`` and each notebook's parameters
+    are BASE's updated by its own (notebooks keep BASE's order).
+    """
+    path, data = _read_profile(name, root)
+    notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
+    common = dict(data.get("common") or {})
+    chain = [path]
+    while data.get("extends"):
+        base, data = _read_profile(str(data["extends"]), root)
+        if base in chain:
+            raise PipelineError(f"{chain[0]}: profiles extend each other in a loop ({' -> '.join(map(str, chain))})")
+        chain.append(base)
+        unknown = sorted(set(notebooks) - set(data["notebooks"]))
+        if unknown:
+            raise PipelineError(f"{chain[-2]}: notebooks {unknown} are not in the profile it extends ({base})")
+        notebooks = {str(k): {**dict(v or {}), **notebooks.get(str(k), {})} for k, v in data["notebooks"].items()}
+        common = {**dict(data.get("common") or {}), **common}
+    profile = Profile(name=path.stem, common=common, notebooks=notebooks)
+    for item in overrides:
+        apply_override(profile, item)
+    return profile
+
+
+def _read_profile(name: str, root: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The path and content of one profile file, checked for its shape."""
     path = Path(name) if name.endswith((".yaml", ".yml")) else Path(root) / "profiles" / f"{name}.yaml"
     if not path.is_file():
         available = sorted(p.stem for p in (Path(root) / "profiles").glob("*.yaml"))
@@ -77,11 +103,7 @@ def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> 
         raise PipelineError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict) or not data["notebooks"]:
         raise PipelineError(f"{path}: expected a mapping with a non-empty 'notebooks:' mapping")
-    notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
-    profile = Profile(name=path.stem, common=dict(data.get("common") or {}), notebooks=notebooks)
-    for item in overrides:
-        apply_override(profile, item)
-    return profile
+    return path.resolve(), data
 
 
 def apply_override(profile: Profile, item: str) -> None:

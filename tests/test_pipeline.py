@@ -135,3 +135,38 @@ def test_figures_render_as_images_even_with_agg_in_the_environment(project: Path
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), outputs
     assert os.environ["MPLBACKEND"] == "Agg"  # restored for this process
+
+
+def test_a_profile_extends_another(project: Path) -> None:
+    (project / "profiles" / "child.yaml").write_text(yaml.safe_dump(
+        {"extends": "p", "common": {"extra": 1}, "notebooks": {"second": {"value": 5}}}))
+    child = pipeline.load_profile("child", project, ["first.value=7"])
+    assert child.name == "child" and list(child.notebooks) == ["first", "second"]
+    assert child.common == {"seed": 4, "extra": 1}
+    assert child.notebooks == {"first": {"value": 7}, "second": {"value": 5}}
+    assert pipeline.load_profile("p", project).notebooks["first"] == {"value": 2}  # the base is unchanged
+    (project / "profiles" / "bad.yaml").write_text(yaml.safe_dump({"extends": "p", "notebooks": {"third": {}}}))
+    with pytest.raises(pipeline.PipelineError, match=r"notebooks \['third'\] are not in the profile it extends"):
+        pipeline.load_profile("bad", project)
+    (project / "profiles" / "loop.yaml").write_text(yaml.safe_dump({"extends": "loop", "notebooks": {"first": {}}}))
+    with pytest.raises(pipeline.PipelineError, match="in a loop"):
+        pipeline.load_profile("loop", project)
+
+
+def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: Path) -> None:
+    full = pipeline.load_profile("full", project_root)
+    rehearsal = pipeline.load_profile("rehearsal", project_root)
+    allowed = {  # counts, the toy world at native scale, and the two weight files this machine lacks
+        "01_datasets": {"kitti_root", "kitti_tracking_root", "vkitti2_root", "bdd100k_root", "style_images",
+                        "toy_scenes", "toy_frames", "toy_scale", "toy_kitti_object", "toy_bdd_train", "toy_bdd_val",
+                        "toy_style_min"},
+        "02_cyclegan": {"steps", "decay_steps", "checkpoint_every", "sample_every"},
+        "03_style_transfer": {"nst_iterations", "nst_lbfgs_maxfun", "nst_weights"},
+        "05_detectors": {"epochs"},
+        "06_results": {"n_boot", "gap_features", "gap_max_images"},
+    }
+    assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
+    for name, params in rehearsal.notebooks.items():
+        changed = {k for k, v in params.items() if full.notebooks[name].get(k, object()) != v}
+        assert changed <= allowed.get(name, set()), (name, changed)
+    assert rehearsal.notebooks["01_datasets"]["toy_scale"] == 1.0
