@@ -185,8 +185,11 @@ def vkitti(tmp_path: Path) -> tuple[Path, Path, Path]:
     return root, clone, styles
 
 
-def _stylize_kill_and_rerun(command: list[str], out: Path, reference: Path, frames: int) -> None:
-    run(photosynth(*command, "--out", reference))
+def _stylize_kill_and_rerun(command: list[str], out: Path, reference: Path, frames: int,
+                            uninterrupted: Callable[[Path], None] | None = None) -> None:
+    """Kill ``command`` at its first output, rerun it; compare with ``uninterrupted(reference)`` (default: the
+    same command run to the end)."""
+    (uninterrupted or (lambda folder: run(photosynth(*command, "--out", folder))))(reference)
     expected = files(reference)
     assert sum(n.endswith(".jpg") for n in expected) == frames
     run_and_kill(photosynth(*command, "--out", out), lambda: any(out.rglob("img_*.jpg")))
@@ -211,8 +214,13 @@ def test_nst_killed_mid_folder_completes_identically(vkitti, tmp_path: Path) -> 
 
 
 def test_augment_killed_mid_folder_completes_identically(vkitti, tmp_path: Path) -> None:
+    from photosynth.imageio import list_images
+    from photosynth.translate.weather import augment_dataset
+
     root, clone, styles = vkitti
-    make_images(clone, [(640, 240)] * 40, seed=9)  # bigger frames: the kill must land mid-folder
+    make_images(clone, [(480, 180)] * 20, seed=9)  # bigger frames: the kill must land mid-folder
     command = ["stylize", "augment", "rain", "--workspace", tmp_path / "ws", "--vkitti-root", root,
                "--sources", clone, "--no-progress"]
-    _stylize_kill_and_rerun(command, tmp_path / "out", tmp_path / "reference", frames=40)
+    _stylize_kill_and_rerun(command, tmp_path / "out", tmp_path / "reference", frames=20,
+                            uninterrupted=lambda out: augment_dataset(list_images(clone), root, out, "rain", seed=0,
+                                                                      progress=False))
