@@ -37,7 +37,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "profiles" / "p.yaml").write_text(yaml.safe_dump(
         {"common": {"seed": 4}, "notebooks": {"first": {"value": 2}, "second": {}}}))
     _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')",
-              "# train\nfrom tqdm import tqdm\nfor epoch in tqdm(range(2), desc='toy stage'):\n    print(f'epoch {epoch}/2')")
+              "# train\nfrom tqdm import tqdm\n"
+              "for epoch in tqdm(range(2), desc='toy stage'):\n    print(f'epoch {epoch}/2')")
     _notebook(tmp_path / "notebooks" / "second.ipynb", "x = 1", "raise RuntimeError('boom in second')")
     return tmp_path
 
