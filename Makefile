@@ -52,8 +52,11 @@ book: install
 	$(VENV)/bin/photosynth book --profile $(PROFILE) $$(command -v chromium >/dev/null && echo --pdf)
 	@echo "open $(CURDIR)/_build/html/index.html"
 
+# lab/labconfig/page_config.json disables JupyterLab's announcements plugin (the "Jupyter news" prompt and its
+# update check); JUPYTER_CONFIG_PATH adds that folder to Jupyter's config search path.
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --no-browser \
+	JUPYTER_CONFIG_PATH=$(CURDIR)/lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
+	  $(VENV)/bin/jupyter lab --notebook-dir=$(CURDIR) --no-browser \
 	  --LabApp.extension_manager=readonly --LabApp.news_url=None $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean:

@@ -232,7 +232,7 @@ def train(
     key = run_key(data, settings)
     old = read_manifest(run_dir)
     same = old is not None and old.get("key") == key
-    last = run_dir / "weights" / "last.pt"
+    best, last = run_dir / "weights" / "best.pt", run_dir / "weights" / "last.pt"
     if is_trained(data, run_dir, settings):
         return TrainResult(run_dir, "skipped", 0.0)
     resume = same and last.is_file()

@@ -13,16 +13,20 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
-from photosynth.runtime import Workspace, configure
+from photosynth.runtime import Workspace, configure, find_project
 
 EXECUTED_DIR = Path("book") / "executed"
+#: Workspace stage holding one log per executed notebook.
+LOGS_STAGE = "logs"
 
 
 class PipelineError(RuntimeError):
@@ -35,8 +39,7 @@ class NotebookFailed(PipelineError):
     def __init__(self, notebook: str, cell: int | None, error: str, source: str, output: Path):
         self.notebook, self.cell, self.error, self.output = notebook, cell, error, output
         where = f"cell {cell}" if cell is not None else "an unknown cell"
-        first_line = next((line for line in source.splitlines() if line.strip()), "")
-        super().__init__(f"notebook {notebook} failed in {where} (`{first_line[:80]}`): {error} "
+        super().__init__(f"notebook {notebook} failed in {where} (`{_first_line(source)}`): {error} "
                          f"(cells counted from 0 in the executed copy: {output})")
 
 
@@ -56,14 +59,40 @@ class Profile:
 def project_root(start: str | Path | None = None) -> Path:
     """The folder holding ``_config.yml`` and ``profiles/``: ``start`` or the cwd, searching upward."""
     here = Path(start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "_config.yml").is_file() and (candidate / "profiles").is_dir():
-            return candidate
+    found = find_project(here)
+    if found is not None:
+        return found
     raise PipelineError(f"no photosynth project (a folder with _config.yml and profiles/) at or above {here}")
 
 
 def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> Profile:
-    """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides."""
+    """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides.
+
+    A profile with ``extends: BASE`` starts from profile BASE: its ``common`` and each notebook's parameters
+    are BASE's updated by its own (notebooks keep BASE's order).
+    """
+    path, data = _read_profile(name, root)
+    notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
+    common = dict(data.get("common") or {})
+    chain = [path]
+    while data.get("extends"):
+        base, data = _read_profile(str(data["extends"]), root)
+        if base in chain:
+            raise PipelineError(f"{chain[0]}: profiles extend each other in a loop ({' -> '.join(map(str, chain))})")
+        chain.append(base)
+        unknown = sorted(set(notebooks) - set(data["notebooks"]))
+        if unknown:
+            raise PipelineError(f"{chain[-2]}: notebooks {unknown} are not in the profile it extends ({base})")
+        notebooks = {str(k): {**dict(v or {}), **notebooks.get(str(k), {})} for k, v in data["notebooks"].items()}
+        common = {**dict(data.get("common") or {}), **common}
+    profile = Profile(name=path.stem, common=common, notebooks=notebooks)
+    for item in overrides:
+        apply_override(profile, item)
+    return profile
+
+
+def _read_profile(name: str, root: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The path and content of one profile file, checked for its shape."""
     path = Path(name) if name.endswith((".yaml", ".yml")) else Path(root) / "profiles" / f"{name}.yaml"
     if not path.is_file():
         available = sorted(p.stem for p in (Path(root) / "profiles").glob("*.yaml"))
@@ -74,11 +103,7 @@ def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> 
         raise PipelineError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("notebooks"), dict) or not data["notebooks"]:
         raise PipelineError(f"{path}: expected a mapping with a non-empty 'notebooks:' mapping")
-    notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
-    profile = Profile(name=path.stem, common=dict(data.get("common") or {}), notebooks=notebooks)
-    for item in overrides:
-        apply_override(profile, item)
-    return profile
+    return path.resolve(), data
 
 
 def apply_override(profile: Profile, item: str) -> None:
@@ -109,7 +134,12 @@ def apply_override(profile: Profile, item: str) -> None:
 def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
                   only: Sequence[str] | None = None, kernel: str | None = None,
                   progress: bool = True) -> list[Path]:
-    """Execute the profile's notebooks in order into ``book/executed/``; stop at the first failure."""
+    """Execute the profile's notebooks in order into ``book/executed/``; stop at the first failure.
+
+    Each notebook's own output (prints, tqdm bars, epoch lines), preceded by a line naming each cell as it
+    starts, is kept in ``<workspace>/logs/<notebook>.log`` and, with ``progress``, streamed to the terminal
+    as it comes. A one-line summary per notebook (status, time, log) ends the run, failed or not.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -121,32 +151,108 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
     configure(workspace)
     out_dir = root / EXECUTED_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
+    selected = [name for name in names if not only or name in only]
+    runs = {name: NotebookRun(name, workspace.stage(LOGS_STAGE) / f"{name}.log") for name in selected}
     # Kernels inherit this process's environment: a non-inline MPLBACKEND (Agg in CI and tests) would make
     # every figure a notebook displays or glues show up as its repr instead of an image.
     backend = os.environ.pop("MPLBACKEND", None)
     executed = []
     try:
-        for name in names:
-            if only and name not in only:
-                continue
+        for name in selected:
             source = root / "notebooks" / f"{name}.ipynb"
             if not source.is_file():
                 raise PipelineError(f"profile {profile.name!r} lists notebook {name!r} but {source} does not exist")
             output = out_dir / f"{name}.ipynb"
-            print(f"[photosynth] executing {name} (profile {profile.name})", file=sys.stderr, flush=True)
-            try:
-                papermill.execute_notebook(
-                    str(source), str(output), parameters=profile.parameters(name, workspace),
-                    kernel_name=kernel, cwd=str(root), progress_bar=progress,
-                )
-            except PapermillExecutionError as exc:
-                raise NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source,
-                                     output) from None
+            run = runs[name]
+            print(f"[photosynth] executing {name} (profile {profile.name}; log {run.log})", file=sys.stderr, flush=True)
+            cells = len(json.loads(source.read_text()).get("cells", [])) + 1  # + papermill's injected parameters
+            with run.log.open("w") as log, run.timed():
+                stdout, stderr = Tee(log, sys.stdout if progress else None), Tee(log, sys.stderr if progress else None)
+                try:
+                    papermill.execute_notebook(
+                        str(source), str(output), parameters=profile.parameters(name, workspace),
+                        kernel_name=kernel, cwd=str(root), progress_bar=False, stdout_file=stdout,
+                        stderr_file=stderr, on_cell_execute=_announcer(name, cells, stderr),
+                    )
+                except PapermillExecutionError as exc:
+                    failure = NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source, output)
+                    log.write(f"\n[photosynth] {failure}\n")
+                    raise failure from None
             executed.append(output)
     finally:
         if backend is not None:
             os.environ["MPLBACKEND"] = backend
+        print(summary(list(runs.values())), file=sys.stderr, flush=True)
     return executed
+
+
+@dataclass
+class NotebookRun:
+    """How one notebook of a run went: ``status`` is ``not run``, ``running``, ``ok`` or ``failed``."""
+
+    name: str
+    log: Path
+    status: str = "not run"
+    seconds: float = 0.0
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Time the block; ``ok`` when it ends normally, ``failed`` when it raises."""
+        start, self.status = time.monotonic(), "running"
+        try:
+            yield
+            self.status = "ok"
+        except BaseException:
+            self.status = "failed"
+            raise
+        finally:
+            self.seconds = time.monotonic() - start
+
+
+def summary(runs: Sequence[NotebookRun]) -> str:
+    """One line per notebook: name, status, wall time, log file."""
+    width = max((len(r.name) for r in runs), default=0)
+    lines = ["[photosynth] summary:"]
+    for r in runs:
+        took = f"{r.seconds:8.1f} s" if r.status != "not run" else " " * 10
+        lines.append(f"  {r.name:<{width}}  {r.status:<7}  {took}  log: {r.log}")
+    return "\n".join(lines)
+
+
+class Tee:
+    """A write-only text stream copying everything to a log file and, when given, to a terminal stream."""
+
+    def __init__(self, log: IO[str], terminal: IO[str] | None = None):
+        self.log, self.terminal = log, terminal
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        self.log.flush()
+        if self.terminal is not None:
+            self.terminal.write(text)
+            self.terminal.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+        if self.terminal is not None:
+            self.terminal.flush()
+
+
+def _announcer(notebook: str, cells: int, stream: Tee) -> Any:
+    """nbclient's ``on_cell_execute`` hook: one line naming the cell about to run (index as in the executed copy)."""
+
+    def announce(cell: Any, cell_index: int, **_: Any) -> None:
+        stream.write(f"[photosynth] {notebook} cell {cell_index}/{cells - 1}: {_first_line(cell.source)}\n")
+
+    return announce
+
+
+def _first_line(source: str) -> str:
+    """The first line of code in a cell (comments and blank lines skipped), shortened to 80 characters."""
+    lines = [line.strip() for line in source.splitlines()]
+    code = next((line for line in lines if line and not line.startswith("#")), next((x for x in lines if x), ""))
+    return code if len(code) <= 80 else code[:77] + "..."
 
 
 def toc_notebooks(root: str | Path) -> list[Path]:

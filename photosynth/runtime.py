@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -36,8 +37,8 @@ class Workspace:
 
     @classmethod
     def for_profile(cls, profile: str, runs: str | Path | None = None) -> "Workspace":
-        """The workspace of ``profile`` under ``runs`` (default ``$PHOTOSYNTH_RUNS`` or ``./runs``)."""
-        base = Path(runs if runs is not None else os.environ.get(RUNS_ENV, "runs"))
+        """The workspace of ``profile`` under ``runs`` (default :func:`default_runs`)."""
+        base = Path(runs) if runs is not None else default_runs()
         return cls(base.expanduser().resolve() / profile)
 
     @classmethod
@@ -60,6 +61,66 @@ class Workspace:
     def config(self) -> Path:
         """Per-workspace configuration of third-party tools (ultralytics settings, fonts)."""
         return self.stage("config")
+
+
+def find_project(start: str | Path) -> Path | None:
+    """The photosynth project (a folder with ``_config.yml`` and ``profiles/``) at or above ``start``."""
+    here = Path(start).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "_config.yml").is_file() and (candidate / "profiles").is_dir():
+            return candidate
+    return None
+
+
+def default_runs() -> Path:
+    """Where workspaces live by default: ``$PHOTOSYNTH_RUNS``, else the project's ``runs/``.
+
+    The project is the one holding the working directory, else the one holding this package, so a notebook
+    whose kernel runs in ``notebooks/`` (JupyterLab) uses the same workspace as ``photosynth book``; ``./runs``
+    only when neither is a project (an installed package used elsewhere).
+    """
+    if os.environ.get(RUNS_ENV):
+        return Path(os.environ[RUNS_ENV])
+    project = find_project(Path.cwd()) or find_project(Path(__file__).parent)
+    return (project or Path.cwd()) / "runs"
+
+
+#: What each notebook leaves in the workspace when it has run: globs under the workspace root, all must match.
+NOTEBOOK_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "01_datasets": ("splits/manifest.json",),
+    "02_cyclegan": ("models/cyclegan/*/checkpoint.pt", "translated/cyclegan/*"),
+    "03_style_transfer": ("translated/nst/*/manifest.json", "translated/augment/*/manifest.json"),
+    "04_training_sets": ("mixes/*/manifest.json",),
+    "05_detectors": ("detectors/**/manifest.json",),
+}
+#: The notebook that writes the translated frames of each training mix.
+MIX_NOTEBOOKS = {"cyclegan": "02_cyclegan", "nst": "03_style_transfer", "augment": "03_style_transfer"}
+
+
+class StageMissing(RuntimeError):
+    """A notebook was run before the one that writes what it reads."""
+
+
+def require(workspace: Workspace, *notebooks: str, mixes: Sequence[str] = ()) -> None:
+    """Stop with a clear message unless ``notebooks`` (and those translating ``mixes``) have run in ``workspace``.
+
+    Called in the first cell of notebooks 02–06, so a notebook run out of order (in JupyterLab, say) names the
+    notebook to run first instead of failing later or training from an empty workspace.
+    """
+    wanted = list(dict.fromkeys([*notebooks, *(MIX_NOTEBOOKS[m] for m in mixes if m in MIX_NOTEBOOKS)]))
+    unknown = [n for n in wanted if n not in NOTEBOOK_OUTPUTS]
+    if unknown:
+        raise ValueError(f"unknown notebook(s) {unknown}; expected some of {', '.join(NOTEBOOK_OUTPUTS)}")
+    root = Path(workspace.root)
+    missing = [n for n in wanted if not all(next(root.glob(g), None) for g in NOTEBOOK_OUTPUTS[n])]
+    if missing:
+        first = sorted(missing)[0]
+        raise StageMissing(
+            f"workspace {root} has no output of {', '.join(sorted(missing))} (looked for "
+            f"{', '.join(g for n in sorted(missing) for g in NOTEBOOK_OUTPUTS[n])}): run notebooks/{first}.ipynb "
+            f"first with the same profile and workspace (or `photosynth book --profile {root.name} --only "
+            f"{','.join(sorted(missing))} --no-build`)"
+        )
 
 
 def configure(workspace: Workspace | None = None) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,9 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "p.yaml").write_text(yaml.safe_dump(
         {"common": {"seed": 4}, "notebooks": {"first": {"value": 2}, "second": {}}}))
-    _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')")
+    _notebook(tmp_path / "notebooks" / "first.ipynb", "assert value == 2 and seed == 4, (value, seed)\nprint('ok')",
+              "# train\nfrom tqdm import tqdm\n"
+              "for epoch in tqdm(range(2), desc='toy stage'):\n    print(f'epoch {epoch}/2')")
     _notebook(tmp_path / "notebooks" / "second.ipynb", "x = 1", "raise RuntimeError('boom in second')")
     return tmp_path
 
@@ -73,6 +76,7 @@ def test_project_root_is_found_upward(project: Path) -> None:
 
 
 def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(project: Path) -> None:
+    """Also: the build streams each notebook's progress, logs it in the workspace and ends with a summary."""
     done = subprocess.run(
         [sys.executable, "-m", "photosynth.cli", "book", "--profile", "p", "--root", str(project),
          "--runs", str(project / "runs")], capture_output=True, text=True)
@@ -86,6 +90,20 @@ def test_failing_notebook_stops_the_run_and_names_notebook_and_cell(project: Pat
     assert (executed / "second.ipynb").is_file()  # the failed copy is kept for inspection
     assert not (project / "_build").exists()  # the book is not built after a failure
     assert not any(p.suffix == ".ipynb" and "executed" in str(p) for p in (project / "notebooks").rglob("*"))
+    # streamed as it ran: the notebook's prints, its tqdm bar, and a line naming each cell as it starts
+    assert "ok\nepoch 0/2\nepoch 1/2\n" in done.stdout
+    assert "toy stage: 100%" in done.stderr
+    assert "[photosynth] first cell 3/3: from tqdm import tqdm" in done.stderr  # comments skipped
+    assert "[photosynth] second cell 3/3: raise RuntimeError('boom in second')" in done.stderr
+    # the full log of each notebook in the workspace
+    logs = project / "runs" / "p" / "logs"
+    first_log = (logs / "first.log").read_text()
+    assert "epoch 1/2" in first_log and "toy stage: 100%" in first_log and "cell 2/3: assert value" in first_log
+    assert "RuntimeError: boom in second" in (logs / "second.log").read_text()
+    # one summary line per notebook, after everything else
+    summary = done.stderr[done.stderr.rindex("[photosynth] summary:"):].splitlines()
+    assert re.fullmatch(rf"  first +ok +\d+\.\d s  log: {re.escape(str(logs / 'first.log'))}", summary[1])
+    assert re.fullmatch(rf"  second +failed +\d+\.\d s  log: {re.escape(str(logs / 'second.log'))}", summary[2])
 
 
 def test_unknown_only_and_missing_notebook(project: Path) -> None:
@@ -118,3 +136,38 @@ def test_figures_render_as_images_even_with_agg_in_the_environment(project: Path
     outputs = [o for c in json.loads(executed.read_text())["cells"] for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), outputs
     assert os.environ["MPLBACKEND"] == "Agg"  # restored for this process
+
+
+def test_a_profile_extends_another(project: Path) -> None:
+    (project / "profiles" / "child.yaml").write_text(yaml.safe_dump(
+        {"extends": "p", "common": {"extra": 1}, "notebooks": {"second": {"value": 5}}}))
+    child = pipeline.load_profile("child", project, ["first.value=7"])
+    assert child.name == "child" and list(child.notebooks) == ["first", "second"]
+    assert child.common == {"seed": 4, "extra": 1}
+    assert child.notebooks == {"first": {"value": 7}, "second": {"value": 5}}
+    assert pipeline.load_profile("p", project).notebooks["first"] == {"value": 2}  # the base is unchanged
+    (project / "profiles" / "bad.yaml").write_text(yaml.safe_dump({"extends": "p", "notebooks": {"third": {}}}))
+    with pytest.raises(pipeline.PipelineError, match=r"notebooks \['third'\] are not in the profile it extends"):
+        pipeline.load_profile("bad", project)
+    (project / "profiles" / "loop.yaml").write_text(yaml.safe_dump({"extends": "loop", "notebooks": {"first": {}}}))
+    with pytest.raises(pipeline.PipelineError, match="in a loop"):
+        pipeline.load_profile("loop", project)
+
+
+def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: Path) -> None:
+    full = pipeline.load_profile("full", project_root)
+    rehearsal = pipeline.load_profile("rehearsal", project_root)
+    allowed = {  # counts, the toy world at native scale, and the two weight files this machine lacks
+        "01_datasets": {"kitti_root", "kitti_tracking_root", "vkitti2_root", "bdd100k_root", "style_images",
+                        "toy_scenes", "toy_frames", "toy_scale", "toy_kitti_object", "toy_bdd_train", "toy_bdd_val",
+                        "toy_style_min"},
+        "02_cyclegan": {"steps", "decay_steps", "checkpoint_every", "sample_every"},
+        "03_style_transfer": {"nst_iterations", "nst_lbfgs_maxfun", "nst_weights"},
+        "05_detectors": {"epochs"},
+        "06_results": {"n_boot", "gap_features", "gap_max_images"},
+    }
+    assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
+    for name, params in rehearsal.notebooks.items():
+        changed = {k for k, v in params.items() if full.notebooks[name].get(k, object()) != v}
+        assert changed <= allowed.get(name, set()), (name, changed)
+    assert rehearsal.notebooks["01_datasets"]["toy_scale"] == 1.0

@@ -83,3 +83,54 @@ def test_local_weights_reports_missing_files(tmp_path: Path, monkeypatch: pytest
     target.parent.mkdir()
     target.write_bytes(b"x")
     assert runtime.local_weights()["keras_vgg16_notop"] == target
+
+
+def test_default_workspace_is_the_projects_runs_whatever_the_cwd(project_root: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(runtime.RUNS_ENV, raising=False)
+    monkeypatch.chdir(project_root / "notebooks")  # JupyterLab's kernel cwd
+    assert Workspace.for_profile("smoke").root == project_root / "runs" / "smoke"
+    assert Workspace.from_parameters("smoke", "").root == project_root / "runs" / "smoke"
+    project = tmp_path / "copy"  # another checkout of the project: its own runs/
+    (project / "profiles").mkdir(parents=True)
+    (project / "_config.yml").write_text("title: t\n")
+    (project / "notebooks").mkdir()
+    monkeypatch.chdir(project / "notebooks")
+    assert Workspace.for_profile("demo").root == project.resolve() / "runs" / "demo"
+    monkeypatch.chdir(tmp_path)  # outside any project: the project this package belongs to
+    assert runtime.default_runs() == Path(runtime.__file__).resolve().parents[1] / "runs"
+    monkeypatch.setenv(runtime.RUNS_ENV, str(tmp_path / "elsewhere"))  # the variable still wins
+    assert Workspace.for_profile("demo").root == tmp_path / "elsewhere" / "demo"
+
+
+def test_require_names_the_notebook_to_run_first(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "smoke")
+    with pytest.raises(runtime.StageMissing, match=r"no output of 01_datasets .*run notebooks/01_datasets.ipynb first"
+                       r".*photosynth book --profile smoke --only 01_datasets --no-build"):
+        runtime.require(ws, "01_datasets")
+    (ws.stage("splits") / "manifest.json").write_text("{}")
+    runtime.require(ws, "01_datasets")
+    with pytest.raises(runtime.StageMissing, match=r"no output of 02_cyclegan, 03_style_transfer .*run notebooks/02"):
+        runtime.require(ws, "01_datasets", mixes=["baseline", "cyclegan", "nst", "augment"])
+    runtime.require(ws, "01_datasets", mixes=["baseline"])  # the baseline needs no translator
+    (ws.stage("models/cyclegan/fog") / "checkpoint.pt").write_bytes(b"x")
+    with pytest.raises(runtime.StageMissing, match="translated/cyclegan/"):  # trained but not translated yet
+        runtime.require(ws, mixes=["cyclegan"])
+    ws.stage("translated/cyclegan/fog")
+    runtime.require(ws, mixes=["cyclegan"])
+    with pytest.raises(ValueError, match="unknown notebook"):
+        runtime.require(ws, "02_cycle")
+
+
+def test_notebooks_02_to_06_require_their_inputs_in_the_setup_cell(project_root: Path) -> None:
+    expected = {"02_cyclegan": 'runtime.require(ws, "01_datasets")',
+                "03_style_transfer": 'runtime.require(ws, "01_datasets")',
+                "04_training_sets": 'runtime.require(ws, "01_datasets", mixes=mixes)',
+                "05_detectors": 'runtime.require(ws, "04_training_sets")',
+                "06_results": 'runtime.require(ws, "05_detectors")'}
+    for name, line in expected.items():
+        cells = [c for c in json.loads((project_root / "notebooks" / f"{name}.ipynb").read_text())["cells"]
+                 if c["cell_type"] == "code"]
+        setup = "".join(cells[1]["source"]).splitlines()  # the first cell after the parameters
+        assert line in setup, name
+        assert setup.index(line) == setup.index("ws = runtime.Workspace.from_parameters(profile, workspace)") + 1

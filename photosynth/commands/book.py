@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from photosynth import preflight
 from photosynth.pipeline import PipelineError, build_book, load_profile, project_root, run_notebooks
-from photosynth.runtime import Workspace
+from photosynth.runtime import RUNS_ENV, Workspace
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,9 +39,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = project_root(args.root)
         profile = load_profile(args.profile, root, args.overrides)
-        workspace = Workspace.for_profile(profile.name, args.runs if args.runs else root / "runs")
+        workspace = Workspace.for_profile(profile.name, args.runs or os.environ.get(RUNS_ENV) or root / "runs")
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         if not args.no_execute:
+            selected = {n: profile.parameters(n, workspace) for n in profile.notebooks if not only or n in only}
+            missing = preflight.check(selected, workspace)
+            if missing:
+                raise PipelineError(preflight.report(profile.name, missing))
             run_notebooks(profile, root, workspace, only=only or None, kernel=args.kernel)
         if args.no_build:
             return 0

@@ -163,4 +163,7 @@ def make_loader(
         drop_last=True,
         persistent_workers=cfg.num_workers > 0,
         prefetch_factor=4 if cfg.num_workers > 0 else None,
+        # its own generator: each new iterator draws a worker base seed, which must not move the global torch
+        # RNG the checkpoint saves (a resumed run creates one more iterator than an uninterrupted one)
+        generator=torch.Generator().manual_seed(cfg.seed),
     )
