@@ -1,17 +1,22 @@
-"""Generator / discriminator shapes, value ranges, reference sizes and exact size preservation."""
+"""Generator / discriminator shapes, value ranges, reference sizes, exact size preservation, upsampling modes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
-from cyclegan_toy import single_thread  # noqa: F401 (autouse fixture)
+from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (autouse fixture)
 
+from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from photosynth.translate.cyclegan.config import CycleGANConfig
+from photosynth.translate.cyclegan.model import load_generator
 from photosynth.translate.cyclegan.networks import (
     NLayerDiscriminator,
     ResnetGenerator,
     build_discriminator,
     build_generator,
+    upsampling,
 )
 from photosynth.translate.cyclegan.translate import translate_batch
 
@@ -87,3 +92,72 @@ def test_bad_options_are_rejected_with_the_reason() -> None:
 def test_learning_rate_schedule_is_constant_then_linear_to_zero() -> None:
     cfg = CycleGANConfig(steps=4, decay_steps=4)
     assert [cfg.lr_factor(s) for s in range(9)] == [1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0]
+
+
+# --- upsampling: transposed convolutions (reference) or resize-then-convolution (Odena et al. 2016) ---------
+
+
+def test_upsample_defaults_to_the_reference_transposed_convolutions() -> None:
+    cfg = CycleGANConfig()
+    assert cfg.upsample == "transpose" and "upsample" in cfg.architecture()
+    g = ResnetGenerator(64, 9)
+    assert sum(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules()) == 2
+    assert not any(isinstance(m, torch.nn.Upsample) for m in g.modules())
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        CycleGANConfig(upsample="bilinear")
+
+
+def test_resize_upsampling_keeps_shapes_and_parameter_count() -> None:
+    torch.manual_seed(0)
+    g = build_generator(CycleGANConfig(ngf=4, n_blocks=2, upsample="resize"))
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
+    ups = [m for m in g.modules() if isinstance(m, torch.nn.Upsample)]
+    assert len(ups) == 2 and all(u.mode == "nearest" and u.scale_factor == 2 for u in ups)
+    x = torch.rand(2, 3, 32, 48) * 2 - 1
+    y = g(x)
+    assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1 and y.std() > 0
+    # a 3x3 kernel either way: same number of weights, so the two are compared at equal capacity
+    assert n_params(ResnetGenerator(64, 9, upsample="resize")) == n_params(ResnetGenerator(64, 9)) == 11_378_179
+
+
+def test_resize_upsampling_maps_a_constant_to_a_constant_unlike_the_transposed_convolution() -> None:
+    """Odena et al.'s point: a stride-2 transposed convolution overlaps unevenly, so even a constant input comes
+    out as a period-2 (checkerboard) pattern; nearest resize then a convolution cannot do that."""
+    torch.manual_seed(0)
+    x = torch.ones(1, 4, 6, 6)
+    with torch.no_grad():
+        transpose = torch.nn.Sequential(*upsampling(4, 3, "transpose", False))(x)[0]
+        resize = torch.nn.Sequential(*upsampling(4, 3, "resize", False))(x)[0]
+    assert transpose.shape == resize.shape == (3, 12, 12)
+    assert torch.allclose(resize, resize[:, :1, :1].expand_as(resize), atol=1e-6)
+    inner = transpose[:, 1:-1, 1:-1]  # away from the border
+    assert (inner[:, ::2, ::2] - inner[:, 1::2, 1::2]).abs().max() > 1e-2
+
+
+def test_upsample_option_round_trips_through_the_checkpoint(tmp_path: Path) -> None:
+    from photosynth.translate.cyclegan.train import CHECKPOINT, train
+
+    a = make_images(tmp_path / "A", [(24, 20)] * 2, seed=1)
+    b = make_images(tmp_path / "B", [(24, 20)] * 2, seed=2)
+    result = train(tiny_config(upsample="resize", steps=1, decay_steps=0), a, b, tmp_path / "run", progress=False)
+    assert load_checkpoint(result.checkpoint)["config"]["upsample"] == "resize"
+    generator, cfg = load_generator(result.checkpoint, "AtoB")
+    assert cfg.upsample == "resize" and any(isinstance(m, torch.nn.Upsample) for m in generator.modules())
+    with pytest.raises(CheckpointError, match="upsample: checkpoint resize vs options transpose"):
+        train(tiny_config(steps=2, decay_steps=0), a, b, tmp_path / "run", resume=True, progress=False)
+    # checkpoints written before the option existed have transposed convolutions, and still load as such
+    state = load_checkpoint(result.checkpoint)
+    del state["config"]["upsample"]
+    state["models"]["G_A"] = build_generator(tiny_config()).state_dict()
+    save_checkpoint(tmp_path / "old" / CHECKPOINT, {k: v for k, v in state.items() if k != "format"})
+    old, old_cfg = load_generator(tmp_path / "old" / CHECKPOINT, "AtoB")
+    assert old_cfg.upsample == "transpose" and any(isinstance(m, torch.nn.ConvTranspose2d) for m in old.modules())
+
+
+def test_cli_has_the_upsample_flag() -> None:
+    from photosynth.cli import build_parser
+
+    args = build_parser().parse_args(["cyclegan", "train", "--a", "x", "--b", "y", "--out", "z", "--upsample", "resize"])
+    assert args.upsample == "resize"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["cyclegan", "train", "--upsample", "bilinear"])

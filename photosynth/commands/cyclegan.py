@@ -13,6 +13,7 @@ OPTION_HELP: dict[str, str] = {
     "n_blocks": "residual blocks in the generator",
     "n_layers_d": "stride-2 layers of the PatchGAN discriminator",
     "norm": "instance or batch",
+    "upsample": "generator upsampling: transpose (reference) or resize (nearest x2 + conv, no checkerboard)",
     "init_gain": "std of the normal weight init",
     "gan_mode": "lsgan or vanilla",
     "lambda_cycle": "weight of the cycle losses",
@@ -56,11 +57,14 @@ def add_config_options(
 
     A field whose default is ``None`` takes its value from ``mode_defaults`` (per mode; shown in the help).
     """
-    from photosynth.translate.cyclegan.config import COMPILE_MODES, GAN_MODES, PREPROCESS_MODES, CycleGANConfig
+    from photosynth.translate.cyclegan.config import (
+        COMPILE_MODES, GAN_MODES, PREPROCESS_MODES, UPSAMPLE_MODES, CycleGANConfig,
+    )  # fmt: skip
 
     config_cls = config_cls or CycleGANConfig
     choices = {
         "norm": ("instance", "batch"), "gan_mode": GAN_MODES, "preprocess": PREPROCESS_MODES, "compile": COMPILE_MODES,
+        "upsample": UPSAMPLE_MODES,
         **(choices or {}),
     }  # fmt: skip
     group = parser.add_argument_group("model and training options (defaults: the reference implementation)")

@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nst.add_argument("--preserve-color", action="store_true", default=None,
                      help="keep the content's colours (luminance-only transfer)")
     nst.add_argument("--weights", default="imagenet",
-                     help="VGG16 weights: imagenet (local Keras cache), auto, none (random init), or an .h5 path")
+                     help="VGG16 weights: imagenet (local Keras cache), auto (imagenet if cached, else "
+                     "random_calibrated), random_calibrated (random init scaled per channel, balanced losses), "
+                     "none (plain random init), or an .h5 path")
     nst.add_argument("--batch-size", type=int, default=4, help="frames optimised together")
     nst.add_argument("--backend", choices=("tensorflow", "torch"),
                      help="Keras backend (default $KERAS_BACKEND or tensorflow; torch uses a torch GPU)")

@@ -20,7 +20,12 @@ device with the variable clipped to [0, 1] after each step, like the TensorFlow 
 
 Weights: ``"imagenet"`` is read from ``$KERAS_HOME/models/`` and never downloaded; ``None`` (random init,
 seeded He-uniform so both backends and every run get the same network) only when asked, and then every
-output says so.
+output says so. ``"random_calibrated"`` (also what ``"auto"`` falls back to) is the random network made usable
+for style transfer: each conv channel is scaled to unit mean activation on a calibration set of frames and
+style photos (the "normalized" VGG of Gatys, Ecker, Bethge, CVPR 2016; random filters synthesize textures once
+scaled — Ustyuzhaninov, Brendel, Gatys, Bethge, ICLR 2017), and each loss term is made dimensionless per frame
+(:meth:`StyleTransfer.calibrate`, :meth:`StyleTransfer._balanced_loss`), so no layer and not the TV term wins by
+scale alone. Its outputs are labelled as such.
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ VGG16_NOTOP_URL = f"https://storage.googleapis.com/tensorflow/keras-applications
 RANDOM_INIT_NOTICE = (
     "VGG16 weights=None (random init): these images show the method's mechanics, not a real style transfer"
 )
+#: What every output made with the calibrated random VGG16 says about itself.
+CALIBRATED_NOTICE = (
+    "VGG16 random_calibrated (random init, each channel scaled to unit mean activation, loss terms balanced per "
+    "frame): a style transfer with random features, not the ImageNet-trained VGG16 the study used"
+)
+#: Calibration images per kind (frames, style photos) that ``nst_dataset`` draws.
+CALIBRATION_IMAGES = 16
+#: A channel whose mean activation is below this fraction of its layer's mean is scaled like one at the floor:
+#: dividing a nearly silent random filter by its tiny mean would make it explode on any other image.
+CALIBRATION_FLOOR = 0.1
 BACKENDS = ("tensorflow", "torch")
 
 ImageLike = np.ndarray | str | Path
@@ -142,10 +157,19 @@ class Weights:
 
     path: Path | None
     label: str
+    #: Random init made usable: per-channel calibration and balanced loss terms (see the module docstring).
+    calibrated: bool = False
 
     @property
     def random_init(self) -> bool:
         return self.path is None
+
+    @property
+    def notice(self) -> str:
+        """The sentence every output of these weights carries ("" for trained weights)."""
+        if self.calibrated:
+            return CALIBRATED_NOTICE
+        return RANDOM_INIT_NOTICE if self.random_init else ""
 
 
 def default_weights_path() -> Path:
@@ -153,14 +177,22 @@ def default_weights_path() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models" / VGG16_NOTOP
 
 
+CALIBRATED_LABEL = "random_calibrated (random init, per-channel unit-mean calibration, balanced loss terms)"
+
+
 def resolve_weights(weights: str | Path | None) -> Weights:
-    """``"imagenet"`` (local Keras cache), ``"auto"`` (imagenet if present, else random init), a file path,
-    or ``None``/``"none"`` (random init). Missing files raise :class:`MissingWeightsError`; keras is not touched."""
+    """``"imagenet"`` (local Keras cache), ``"auto"`` (imagenet if present, else random_calibrated), a file path,
+    ``"random_calibrated"``, or ``None``/``"none"`` (plain random init). Missing files raise
+    :class:`MissingWeightsError`; keras is not touched."""
     if weights is None or str(weights).lower() == "none":
         return Weights(None, "none (random init)")
+    if str(weights).lower() == "random_calibrated":
+        return Weights(None, CALIBRATED_LABEL, calibrated=True)
     if str(weights).lower() == "auto":
         path = default_weights_path()
-        return resolve_weights("imagenet") if path.is_file() else Weights(None, "none (random init; auto)")
+        if path.is_file():
+            return resolve_weights("imagenet")
+        return Weights(None, f"{CALIBRATED_LABEL[:-1]}; auto: no ImageNet file)", calibrated=True)
     if str(weights).lower() == "imagenet":
         path = default_weights_path()
         if not path.is_file():
@@ -357,7 +389,52 @@ class StyleTransfer:
         self.layers = list(dict.fromkeys((*config.content_layers, *config.style_layers)))
         self.extractor = build_extractor(self.layers, self.weights, seed)
         self._style_cache: OrderedDict[tuple, list[Any]] = OrderedDict()
-        self._grad_fn = _gradient_function(self._loss)
+        #: What :meth:`calibrate` used (``None`` until then; only for ``random_calibrated`` weights).
+        self.calibration: dict[str, Any] | None = None
+        self._convs = [layer for layer in self.extractor.layers if len(layer.get_weights()) == 2]
+        self._seeded = [layer.get_weights() for layer in self._convs] if self.weights.calibrated else []
+        self._grad_fn = _gradient_function(self._balanced_loss if self.weights.calibrated else self._loss)
+
+    def calibrate(self, images: Sequence[ImageLike], size: tuple[int, int] | None = None, chunk: int = 8) -> None:
+        """Scale each conv channel of the seeded random VGG16 to unit mean activation on ``images``.
+
+        Layer by layer in network order (each layer sees the already calibrated ones below it), the kernel and
+        bias of every channel are divided by the channel's mean ReLU activation over the images and positions
+        (at least :data:`CALIBRATION_FLOOR` × the layer's mean activation, so nearly silent filters are not blown up). Images are resized to ``size`` (default: the config's
+        working size, else the first image's). Starts from the seeded weights each time, so the network depends
+        only on the seed and the images. Only for ``random_calibrated`` weights; clears the style cache.
+        """
+        import hashlib
+
+        import keras
+        from keras import ops
+
+        if not self.weights.calibrated:
+            raise ValueError(f"calibrate() is for random_calibrated weights, not {self.weights.label}")
+        if not images:
+            raise ValueError("calibrate() needs at least one image")
+        pixels = [_load(image) for image in images]
+        size = tuple(size or self.config.size or (pixels[0].shape[1], pixels[0].shape[0]))
+        batch = np.stack([resize(p, size) for p in pixels]).astype("float32") / 255.0
+        for layer, weights in zip(self._convs, self._seeded):
+            layer.set_weights(weights)
+        for layer in self._convs:
+            probe = keras.Model(self.extractor.input, layer.output)
+            total, count = np.zeros(layer.get_weights()[1].shape, "float64"), 0
+            with _no_grad():
+                for start in range(0, len(batch), chunk):
+                    out = probe(caffe(ops.convert_to_tensor(batch[start:start + chunk])), training=False)
+                    total += np.asarray(ops.convert_to_numpy(ops.sum(out, axis=(0, 1, 2))), "float64")
+                    count += int(np.prod(out.shape[:3]))
+            mean = total / count
+            scale = (1.0 / np.maximum(mean, CALIBRATION_FLOOR * mean.mean())).astype("float32")
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel * scale, bias * scale])
+        keys = sorted(str(i) if not isinstance(i, np.ndarray) else hashlib.sha1(i.tobytes()).hexdigest()
+                      for i in images)
+        self.calibration = {"images": len(images), "size": list(size),
+                            "sha1": hashlib.sha1("\n".join(keys).encode()).hexdigest()}
+        self._style_cache.clear()
 
     # targets
     def _features(self, x01: np.ndarray) -> dict[str, Any]:
@@ -390,32 +467,64 @@ class StyleTransfer:
         """How many style images have targets in the cache."""
         return len(self._style_cache)
 
-    def _loss(self, x: Any, content_targets: list[Any], style_targets: list[Any]) -> tuple[Any, dict[str, Any]]:
-        from keras import ops
-
+    def _layer_terms(self, x: Any, content_targets: list[Any], style_targets: list[Any]
+                     ) -> tuple[list[Any], list[Any], Any]:
+        """Per-frame content loss of each content layer, style loss of each style layer, and the TV term."""
         cfg = self.config
         x_caffe = caffe(x)
         outputs = self.extractor(x_caffe, training=False)
         feats = dict(zip(self.layers, outputs if isinstance(outputs, list) else [outputs]))
         pixels = int(x.shape[1]) * int(x.shape[2])
-        content = sum(
-            content_layer_loss(feats[name], target) for name, target in zip(cfg.content_layers, content_targets)
-        ) / len(cfg.content_layers)
-        style = sum(
-            style_layer_loss(gram_matrix(feats[name]), target, pixels)
-            for name, target in zip(cfg.style_layers, style_targets)
-        ) / len(cfg.style_layers)
-        tv = total_variation_loss(x_caffe, cfg.tv_power)
+        content = [content_layer_loss(feats[name], target) for name, target in zip(cfg.content_layers, content_targets)]
+        style = [style_layer_loss(gram_matrix(feats[name]), target, pixels)
+                 for name, target in zip(cfg.style_layers, style_targets)]
+        return content, style, total_variation_loss(x_caffe, cfg.tv_power)
+
+    def _weighted(self, content: Any, style: Any, tv: Any) -> tuple[Any, dict[str, Any]]:
+        from keras import ops
+
+        cfg = self.config
         terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style, "tv": cfg.tv_weight * tv}
         terms["total"] = terms["content"] + terms["style"] + terms["tv"]
         return ops.sum(terms["total"]), terms
 
-    def _prepare(
-        self, contents: Sequence[ImageLike], styles: Sequence[ImageLike] | ImageLike
-    ) -> tuple[list[np.ndarray], np.ndarray, list[Any], list[Any]]:
-        """Originals, the working batch in [0, 1], content targets and stacked per-frame style targets."""
+    def _loss(self, x: Any, content_targets: list[Any], style_targets: list[Any]) -> tuple[Any, dict[str, Any]]:
+        content, style, tv = self._layer_terms(x, content_targets, style_targets)
+        return self._weighted(sum(content) / len(content), sum(style) / len(style), tv)
+
+    def _balanced_loss(self, x: Any, content_targets: list[Any], style_targets: list[Any], norms: dict[str, Any]
+                       ) -> tuple[Any, dict[str, Any]]:
+        """The ``random_calibrated`` loss: every term divided by its per-frame reference (:meth:`_references`):
+        relative Gram error per style layer, relative feature error per content layer, TV relative to the start."""
+        content, style, tv = self._layer_terms(x, content_targets, style_targets)
+        content = sum(c / r for c, r in zip(content, norms["content"])) / len(content)
+        style = sum(s / r for s, r in zip(style, norms["style"])) / len(style)
+        return self._weighted(content, style, tv / norms["tv"])
+
+    def _references(self, x0: np.ndarray, content_targets: list[Any], style_targets: list[Any]) -> dict[str, Any]:
+        """Per-frame scales of the balanced loss, each the loss of a blank image or of the start: ``Σ F_l(c)²`` per
+        content layer, ``Σ G_l(s)² / (4 C² N²)`` per style layer (so each scores its relative Gram error, whatever
+        the layer's scale), and the TV term of the starting image (the content); floored at a tiny positive value."""
         from keras import ops
 
+        tiny = 1e-12
+        pixels = int(x0.shape[1]) * int(x0.shape[2])
+        with _no_grad():
+            return {
+                "content": [ops.maximum(ops.sum(ops.square(t), axis=(1, 2, 3)), tiny) for t in content_targets],
+                "style": [ops.maximum(style_layer_loss(ops.zeros_like(t), t, pixels), tiny) for t in style_targets],
+                "tv": ops.maximum(total_variation_loss(caffe(ops.convert_to_tensor(x0)), self.config.tv_power), tiny),
+            }
+
+    def _prepare(
+        self, contents: Sequence[ImageLike], styles: Sequence[ImageLike] | ImageLike
+    ) -> tuple[list[np.ndarray], np.ndarray, tuple[Any, ...]]:
+        """Originals, the working batch in [0, 1], and the loss's targets: content targets, stacked per-frame
+        style targets (and, for ``random_calibrated`` weights, the per-frame references)."""
+        from keras import ops
+
+        if self.weights.calibrated and self.calibration is None:
+            raise RuntimeError("random_calibrated VGG16: call calibrate(images) first (stylize_dataset does)")
         originals = [_load(c) for c in contents]
         if not originals:
             raise ValueError("no content frames given")
@@ -435,16 +544,20 @@ class StyleTransfer:
         per_frame = [self.style_targets(s, size) for s in styles]
         with _no_grad():
             style_targets = [ops.stack([t[i] for t in per_frame]) for i in range(len(self.config.style_layers))]
-        return originals, content_in, content_targets, style_targets
+        if self.weights.calibrated:
+            norms = self._references(content_in, content_targets, style_targets)
+            return originals, content_in, (content_targets, style_targets, norms)
+        return originals, content_in, (content_targets, style_targets)
 
     def terms(self, x01: np.ndarray, contents: Sequence[ImageLike], styles: Sequence[ImageLike] | ImageLike
               ) -> dict[str, np.ndarray]:
         """Per-frame weighted loss terms of the image batch ``x01`` (B×H×W×3 in [0, 1], working size)."""
         from keras import ops
 
-        _, _, content_targets, style_targets = self._prepare(contents, styles)
+        _, _, targets = self._prepare(contents, styles)
+        loss = self._balanced_loss if self.weights.calibrated else self._loss
         with _no_grad():
-            _, terms = self._loss(ops.convert_to_tensor(np.asarray(x01, "float32")), content_targets, style_targets)
+            _, terms = loss(ops.convert_to_tensor(np.asarray(x01, "float32")), *targets)
         return {k: np.asarray(ops.convert_to_numpy(v), "float64") for k, v in terms.items()}
 
     def stylize(
@@ -458,10 +571,10 @@ class StyleTransfer:
         Frames are stylized at ``config.size`` and resized back to their own size. ``callback(iteration,
         images)`` gets the working-size uint8 batch after each L-BFGS iteration / each logged Adam step.
         """
-        originals, x0, content_targets, style_targets = self._prepare(contents, styles)
+        originals, x0, targets = self._prepare(contents, styles)
         run = self._lbfgs if self.config.optimizer == "lbfgs" else self._adam
         history: list[dict[str, float]] = []
-        x = run(x0, content_targets, style_targets, history, callback)
+        x = run(x0, targets, history, callback)
         work = _to_uint8(x)
         out = []
         for i, original in enumerate(originals):
@@ -478,7 +591,7 @@ class StyleTransfer:
         row.update({k: float(np.mean(ops.convert_to_numpy(v))) for k, v in terms.items()})
         history.append(row)
 
-    def _lbfgs(self, x0: np.ndarray, ct: list[Any], st: list[Any], history: list[dict[str, float]],
+    def _lbfgs(self, x0: np.ndarray, targets: tuple[Any, ...], history: list[dict[str, float]],
                callback: Callable[[int, np.ndarray], None] | None) -> np.ndarray:
         from keras import ops
         from scipy.optimize import minimize
@@ -490,7 +603,7 @@ class StyleTransfer:
             if last[0] is not None and np.array_equal(flat, last[0]):
                 return last[1]
             x = ops.convert_to_tensor(flat.reshape(shape).astype("float32"))
-            total, terms, grad = self._grad_fn(x, ct, st)
+            total, terms, grad = self._grad_fn(x, *targets)
             self._record(history, len(history) + 1, iteration, terms)
             last[:] = [flat.copy(), (float(ops.convert_to_numpy(total)),
                                      np.asarray(ops.convert_to_numpy(grad), "float64").ravel())]
@@ -504,7 +617,7 @@ class StyleTransfer:
                 callback(iteration, _to_uint8(flat.reshape(shape)))
         return flat.reshape(shape)
 
-    def _adam(self, x0: np.ndarray, ct: list[Any], st: list[Any], history: list[dict[str, float]],
+    def _adam(self, x0: np.ndarray, targets: tuple[Any, ...], history: list[dict[str, float]],
               callback: Callable[[int, np.ndarray], None] | None) -> np.ndarray:
         from keras import ops
 
@@ -512,7 +625,7 @@ class StyleTransfer:
         x = ops.convert_to_tensor(x0)
         m, v = ops.zeros_like(x), ops.zeros_like(x)
         for step in range(1, cfg.iterations + 1):
-            _, terms, grad = self._grad_fn(x, ct, st)
+            _, terms, grad = self._grad_fn(x, *targets)
             with _no_grad():
                 m = cfg.adam_beta1 * m + (1 - cfg.adam_beta1) * grad
                 v = cfg.adam_beta2 * v + (1 - cfg.adam_beta2) * ops.square(grad)
@@ -531,24 +644,24 @@ def _to_uint8(x01: np.ndarray) -> np.ndarray:
 
 
 def _gradient_function(loss: Callable[..., tuple[Any, dict[str, Any]]]) -> Callable[..., tuple[Any, dict, Any]]:
-    """``f(x, content_targets, style_targets) → (total, terms, ∂total/∂x)`` for the active backend."""
+    """``f(x, *targets) → (total, terms, ∂total/∂x)`` for the active backend (``targets`` as ``loss`` takes them)."""
     if backend() == "tensorflow":
         import tensorflow as tf
 
         @tf.function
-        def tf_step(x: Any, ct: list[Any], st: list[Any]) -> tuple[Any, dict, Any]:
+        def tf_step(x: Any, *targets: Any) -> tuple[Any, dict, Any]:
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                total, terms = loss(x, ct, st)
+                total, terms = loss(x, *targets)
             return total, terms, tape.gradient(total, x)
 
         return tf_step
 
     import torch
 
-    def torch_step(x: Any, ct: list[Any], st: list[Any]) -> tuple[Any, dict, Any]:
+    def torch_step(x: Any, *targets: Any) -> tuple[Any, dict, Any]:
         x = x.detach().requires_grad_(True)
-        total, terms = loss(x, ct, st)
+        total, terms = loss(x, *targets)
         (grad,) = torch.autograd.grad(total, x)
         return total.detach(), {k: t.detach() for k, t in terms.items()}, grad
 

@@ -3,6 +3,8 @@ written atomically, resumable and shardable (:mod:`photosynth.translate.frameset
 
 Outputs: ``<out>/<path relative to the vKITTI2 root>`` (same stems as the clone frames), ``manifest.json``
 (settings, weights label — random init says so — counts) and ``losses.csv`` (one row per loss evaluation).
+With ``random_calibrated`` weights the network is first calibrated on a seeded sample of the frames and
+style photos (:func:`calibration_sample`), recorded in the manifest's settings.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from photosynth.atomic import write_text
 from photosynth import imageio
 from photosynth.translate import frameset
-from photosynth.translate.nst import RANDOM_INIT_NOTICE, NSTConfig, StyleTransfer, Weights
+from photosynth.translate.nst import CALIBRATION_IMAGES, NSTConfig, StyleTransfer, Weights
 
 
 def choose_style(styles: Sequence[Path], seed: int, key: str) -> Path:
@@ -29,6 +31,16 @@ def choose_style(styles: Sequence[Path], seed: int, key: str) -> Path:
         raise ValueError("no style images to choose from")
     rng = np.random.default_rng(frameset.frame_seed(seed, key))
     return Path(styles[int(rng.integers(len(styles)))])
+
+
+def calibration_sample(sources: Sequence[str | Path], styles: Sequence[str | Path], seed: int,
+                       count: int = CALIBRATION_IMAGES) -> list[Path]:
+    """Up to ``count`` frames and ``count`` style photos, a seeded draw (same inputs and seed → same sample)."""
+    rng = np.random.default_rng([seed, 2016])
+    picked = []
+    for paths in (sorted(map(str, sources)), sorted(map(str, styles))):
+        picked += [Path(paths[i]) for i in sorted(rng.choice(len(paths), min(count, len(paths)), replace=False))]
+    return picked
 
 
 def stylize_dataset(
@@ -57,6 +69,8 @@ def stylize_dataset(
     if not styles:
         raise ValueError("no style images given")
     transfer = transfer or StyleTransfer(config, weights, seed)
+    if transfer.weights.calibrated:  # the network is a function of the seed and this sample only
+        transfer.calibrate(calibration_sample(sources, styles, seed))
     settings = {
         "method": "nst",
         "weights": transfer.weights.label,
@@ -65,12 +79,15 @@ def stylize_dataset(
         "src_root": str(Path(src_root).resolve()),
         "styles": {"count": len(styles), "sha1": hashlib.sha1("\n".join(sorted(map(str, styles))).encode()).hexdigest()},
     }
+    if transfer.weights.calibrated:
+        settings["calibration"] = transfer.calibration
     jobs, todo = frameset.plan(sources, src_root, out_root, shard, settings=settings, overwrite=overwrite)
     payload: dict[str, Any] = {
         "settings": settings,
         "backend": transfer.backend,
         "random_init": transfer.weights.random_init,
-        "notice": RANDOM_INIT_NOTICE if transfer.weights.random_init else "",
+        "calibrated": transfer.weights.calibrated,
+        "notice": transfer.weights.notice,
         "frames": len(jobs),
         "skipped_existing": len(jobs) - len(todo),
         "status": "running",

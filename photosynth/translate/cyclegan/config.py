@@ -6,7 +6,10 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 #: Fields that change the model's tensors: a checkpoint must agree on them to be loaded.
-ARCHITECTURE_FIELDS: tuple[str, ...] = ("ngf", "ndf", "n_blocks", "n_layers_d", "norm")
+ARCHITECTURE_FIELDS: tuple[str, ...] = ("ngf", "ndf", "n_blocks", "n_layers_d", "norm", "upsample")
+#: Generator upsampling: the reference's transposed convolutions, or nearest-neighbour resize then a 3×3
+#: convolution (Odena, Dumoulin, Olah 2016, "Deconvolution and Checkerboard Artifacts"), free of checkerboards.
+UPSAMPLE_MODES: tuple[str, ...] = ("transpose", "resize")
 PREPROCESS_MODES: tuple[str, ...] = ("resize_and_crop", "scale_width_and_crop", "crop")
 GAN_MODES: tuple[str, ...] = ("lsgan", "vanilla")
 COMPILE_MODES: tuple[str, ...] = ("", "default", "reduce-overhead", "max-autotune")
@@ -26,6 +29,7 @@ class CycleGANConfig:
     n_blocks: int = 9
     n_layers_d: int = 3
     norm: str = "instance"
+    upsample: str = "transpose"
     init_gain: float = 0.02
     # losses
     gan_mode: str = "lsgan"
@@ -63,6 +67,8 @@ class CycleGANConfig:
             problems.append(f"compile must be one of {COMPILE_MODES}, got {self.compile!r}")
         if self.preprocess not in PREPROCESS_MODES:
             problems.append(f"preprocess must be one of {PREPROCESS_MODES}, got {self.preprocess!r}")
+        if self.upsample not in UPSAMPLE_MODES:
+            problems.append(f"upsample must be one of {UPSAMPLE_MODES}, got {self.upsample!r}")
         if self.norm not in ("instance", "batch"):
             problems.append(f"norm must be 'instance' or 'batch', got {self.norm!r}")
         positive = ("ngf", "ndf", "n_layers_d", "batch_size", "crop_size", "load_size")

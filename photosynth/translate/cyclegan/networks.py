@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from photosynth.translate.cyclegan.config import CycleGANConfig
+from photosynth.translate.cyclegan.config import UPSAMPLE_MODES, CycleGANConfig
 
 #: The generator downsamples twice by 2: inputs must be a multiple of this.
 SIZE_MULTIPLE = 4
@@ -42,13 +42,31 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
+def upsampling(c_in: int, c_out: int, mode: str, use_bias: bool) -> list[nn.Module]:
+    """A ×2 upsampling convolution: ``transpose`` (the reference: 3×3 stride-2 transposed convolution) or
+    ``resize`` (nearest-neighbour ×2, reflection pad, 3×3 convolution; Odena et al. 2016), which cannot
+    produce the checkerboard pattern of uneven kernel overlap."""
+    if mode == "transpose":
+        return [nn.ConvTranspose2d(c_in, c_out, kernel_size=3, stride=2, padding=1, output_padding=1, bias=use_bias)]
+    if mode == "resize":
+        return [
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(c_in, c_out, kernel_size=3, padding=0, bias=use_bias),
+        ]
+    raise ValueError(f"unknown upsample {mode!r} (expected one of {UPSAMPLE_MODES})")
+
+
 class ResnetGenerator(nn.Module):
     """c7s1-ngf, two stride-2 downsamplings, ``n_blocks`` residual blocks, two upsamplings, c7s1-3, tanh.
 
     Maps N×3×H×W in [-1, 1] to the same shape when H and W are multiples of :data:`SIZE_MULTIPLE`.
+    ``upsample`` picks the upsampling layers (:func:`upsampling`); both have the same parameter count.
     """
 
-    def __init__(self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", channels: int = 3) -> None:
+    def __init__(
+        self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", channels: int = 3, upsample: str = "transpose"
+    ) -> None:
         super().__init__()
         make_norm = norm_layer(norm)
         use_bias = norm == "instance"
@@ -69,9 +87,7 @@ class ResnetGenerator(nn.Module):
         for i in range(2):
             mult = 2 ** (2 - i)
             layers += [
-                nn.ConvTranspose2d(
-                    ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1, output_padding=1, bias=use_bias
-                ),
+                *upsampling(ngf * mult, ngf * mult // 2, upsample, use_bias),
                 make_norm(ngf * mult // 2),
                 nn.ReLU(True),
             ]
@@ -129,7 +145,7 @@ def init_weights(net: nn.Module, gain: float = 0.02) -> nn.Module:
 
 def build_generator(cfg: CycleGANConfig) -> ResnetGenerator:
     """An initialised generator for ``cfg``."""
-    return init_weights(ResnetGenerator(cfg.ngf, cfg.n_blocks, cfg.norm), cfg.init_gain)
+    return init_weights(ResnetGenerator(cfg.ngf, cfg.n_blocks, cfg.norm, upsample=cfg.upsample), cfg.init_gain)
 
 
 def build_discriminator(cfg: CycleGANConfig) -> NLayerDiscriminator:
