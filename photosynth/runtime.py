@@ -94,7 +94,7 @@ NOTEBOOK_OUTPUTS: dict[str, tuple[str, ...]] = {
     "05_detectors": ("detectors/**/manifest.json",),
 }
 #: The notebook that writes the translated frames of each training mix.
-MIX_NOTEBOOKS = {"cyclegan": "02_cyclegan", "nst": "03_style_transfer", "augment": "03_style_transfer"}
+MIX_NOTEBOOKS = {"cyclegan": "02_cyclegan", "cut": "02_cyclegan", "nst": "03_style_transfer", "augment": "03_style_transfer"}
 
 
 class StageMissing(RuntimeError):
