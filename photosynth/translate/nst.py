@@ -393,6 +393,7 @@ class StyleTransfer:
         self.calibration: dict[str, Any] | None = None
         self._convs = [layer for layer in self.extractor.layers if len(layer.get_weights()) == 2]
         self._seeded = [layer.get_weights() for layer in self._convs] if self.weights.calibrated else []
+        self._probes: list[Any] = []
         self._grad_fn = _gradient_function(self._balanced_loss if self.weights.calibrated else self._loss)
 
     def calibrate(self, images: Sequence[ImageLike], size: tuple[int, int] | None = None, chunk: int = 8) -> None:
@@ -418,8 +419,9 @@ class StyleTransfer:
         batch = np.stack([resize(p, size) for p in pixels]).astype("float32") / 255.0
         for layer, weights in zip(self._convs, self._seeded):
             layer.set_weights(weights)
-        for layer in self._convs:
-            probe = keras.Model(self.extractor.input, layer.output)
+        if not self._probes:  # one model per conv layer, built once
+            self._probes = [keras.Model(self.extractor.input, layer.output) for layer in self._convs]
+        for layer, probe in zip(self._convs, self._probes):
             total, count = np.zeros(layer.get_weights()[1].shape, "float64"), 0
             with _no_grad():
                 for start in range(0, len(batch), chunk):
