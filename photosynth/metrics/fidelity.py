@@ -483,27 +483,30 @@ def figure(table: pd.DataFrame, weather: str, caption: str = "") -> Any:
     colours |= {CLONE: "#9a9a9a", VKITTI: "#c8c8c8", ORACLE: "#4a4a4a"}
     panels = (("ssim", "SSIM to the oracle ↑"), ("psnr", "PSNR to the oracle (dB) ↑"),
               ("kid", f"KID to BDD {part.bdd_domain[0]} ↓"), ("content_kept", "content kept ↑"))  # fmt: skip
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.1 * len(panels), 0.9 + 0.32 * len(names)), sharey=True)
+    from photosynth.figures import WIDTH_IN, book_style, heading
+
     y = np.arange(len(names))
-    for ax, (column, label) in zip(axes, panels):
-        values = part[column].astype(float)
-        ax.barh(y, values.fillna(0), color=[colours[n] for n in names])
-        if column == "kid":
-            ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
-        ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
-        for yi, name, v, end in zip(y, names, values, ends):
-            text = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
-            ax.text(max(end, 0) if np.isfinite(end) else 0, yi, text, va="center", fontsize=7)
-        if column == "content_kept":
-            ax.axvline(1.0, color="black", lw=0.8)
-            ax.axvline(0.8, color="black", lw=0.8, ls="--")
-        if column in ("ssim", "psnr") and values.isna().all():
-            ax.text(0.5, 0.5, "no oracle\n(real data)", transform=ax.transAxes, ha="center", va="center")
-        ax.set_title(label, fontsize=9)
-        ax.margins(x=0.25)
-    axes[0].set_yticks(y, names)
-    axes[0].invert_yaxis()
-    title = f"Translation fidelity: {weather} (n = {int(part.n_frames.max())} frames)"
-    fig.suptitle(f"{title}\n({caption})" if caption else title, fontsize=10)
-    fig.tight_layout()
+    with book_style():
+        fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 1.6 + 0.55 * len(names)), sharey=True, squeeze=False,
+                                 layout="constrained")
+        for ax, (column, label) in zip(axes.flat, panels):
+            values = part[column].astype(float)
+            ax.barh(y, values.fillna(0), color=[colours[n] for n in names])
+            if column == "kid":
+                ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
+            ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
+            for yi, name, v, end in zip(y, names, values, ends):
+                text = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
+                ax.text(max(end, 0) if np.isfinite(end) else 0, yi, text, va="center")
+            if column == "content_kept":
+                ax.axvline(1.0, color="black", lw=0.8)
+                ax.axvline(0.8, color="black", lw=0.8, ls="--")
+            if column in ("ssim", "psnr") and values.isna().all():
+                ax.text(0.5, 0.5, "no oracle\n(real data)", transform=ax.transAxes, ha="center", va="center")
+            ax.set_title(label)
+            ax.margins(x=0.35)
+        for ax in axes[:, 0]:
+            ax.set_yticks(y, names)
+        axes[0, 0].invert_yaxis()
+        fig.suptitle(heading(f"Translation fidelity: {weather} (n = {int(part.n_frames.max())} frames)", caption))
     return fig
