@@ -86,8 +86,8 @@ def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
     b = [np.clip(im.astype(int) + 60, 0, 255).astype(np.uint8) for im in a[::-1]]
     ours = fidelity.distances(extract_features(a, net), extract_features(b, net), seed=3, kid_subsets=5)
 
-    def tensors(images: list[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255.0
+    def tensors(images: list[np.ndarray]) -> torch.Tensor:  # uint8, as FeatureNet modules take them
+        return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
 
     class Double(torch.nn.Module):  # torchmetrics keeps the features' dtype: float64 like ours, not float32's 1e-4
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -95,7 +95,7 @@ def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
 
     features = torch.nn.Sequential(net.module, Double())
     kid = KernelInceptionDistance(feature=features, subsets=5, subset_size=12)  # whole sets: no sampling noise
-    fid = FrechetInceptionDistance(feature=features, input_img_size=(3, 16, 16), normalize=True)
+    fid = FrechetInceptionDistance(feature=features, input_img_size=(3, 16, 16))
     for metric in (kid, fid):
         metric.update(tensors(b), real=True)
         metric.update(tensors(a), real=False)

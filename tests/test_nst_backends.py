@@ -43,11 +43,11 @@ def probe() -> dict:
     st = nst.StyleTransfer(nst.preset("study", size=SIZE, iterations=1, lbfgs_maxfun=5, style_layers=PROBE_STYLE),
                            weights=None, seed=7)  # fmt: skip
     contents, styles = [smooth(1, 16, 24), smooth(2, 16, 24)], [smooth(3, 16, 24), smooth(4, 16, 24)]
-    _, _, ct, stt = st._prepare(contents, styles)
+    _, _, targets = st._prepare(contents, styles)
     x = (np.stack([smooth(5, 16, 24), smooth(6, 16, 24)]).astype("float32") / 255.0) * 0.8 + 0.1
 
     def total_and_grad(point: np.ndarray) -> tuple[float, np.ndarray]:
-        total, _, grad = st._grad_fn(ops.convert_to_tensor(point.astype("float32")), ct, stt)
+        total, _, grad = st._grad_fn(ops.convert_to_tensor(point.astype("float32")), *targets)
         return float(ops.convert_to_numpy(total)), np.asarray(ops.convert_to_numpy(grad), "float64")
 
     total, grad = total_and_grad(x)
