@@ -157,6 +157,7 @@ def table_problems(tables: list[dict]) -> list[str]:
 
 def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport]:
     """Open every page of the built book in headless Chromium and report what a reader would miss."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     html_dir = Path(html_dir).resolve()
@@ -172,8 +173,17 @@ def check_site(html_dir: str | Path, timeout_ms: int = 15000) -> list[PageReport
             response = page.goto(path.as_uri(), wait_until="load", timeout=timeout_ms)
             if response is not None and not response.ok:
                 report.problems.append(f"page did not load ({response.status})")
-            if page.evaluate("typeof MathJax !== 'undefined' && MathJax.startup !== undefined"):
-                page.evaluate("MathJax.startup.promise")
+            # MathJax's script may load after the page's load event (the config object exists before it):
+            # wait until its startup exists wherever the page loads it, then for its typesetting.
+            try:
+                page.wait_for_function("() => !document.querySelector('script[src*=\"mathjax\"]') || "
+                                       "(window.MathJax !== undefined && MathJax.startup !== undefined && "
+                                       "MathJax.startup.promise !== undefined)", timeout=timeout_ms)
+                if page.evaluate("typeof MathJax !== 'undefined' && MathJax.startup !== undefined"):
+                    page.evaluate("MathJax.startup.promise")
+            except PlaywrightTimeout:
+                report.problems.append(f"MathJax did not start within {timeout_ms} ms (is book/_static/mathjax "
+                                       "there? `make mathjax`)")
             measured = page.evaluate(MEASURE_JS)
             images = measured["images"]
             report.images = len(images)
