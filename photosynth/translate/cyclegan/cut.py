@@ -188,9 +188,7 @@ class CUTModel(TrainableModel):
     ) -> dict[str, torch.Tensor]:
         """Discriminator step, then generator + head step (``optimize_parameters``); returns detached losses."""
         cfg, f = self.cfg, self.fwd
-        if cfg.channels_last:
-            real_A = real_A.contiguous(memory_format=torch.channels_last)
-            real_B = real_B.contiguous(memory_format=torch.channels_last)
+        real_A, real_B = self.memory_format(real_A, real_B)
         n = real_A.shape[0]
         real = torch.cat((real_A, real_B)) if cfg.nce_idt else real_A
         flipped = bool(cfg.flip_equivariance and torch.rand((), generator=self.rng) < 0.5)

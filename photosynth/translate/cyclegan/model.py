@@ -85,6 +85,12 @@ class TrainableModel:
             return net
         return torch.compile(net, mode=self.cfg.compile)  # type: ignore[return-value]
 
+    def memory_format(self, *images: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The training batches in the layout the networks run in (``channels_last`` when asked)."""
+        if not self.cfg.channels_last:
+            return images
+        return tuple(x.contiguous(memory_format=torch.channels_last) for x in images)
+
     def autocast(self) -> contextlib.AbstractContextManager:
         """bf16 autocast on CUDA when asked, otherwise a no-op."""
         if self.bf16:
@@ -155,9 +161,7 @@ class CycleGANModel(TrainableModel):
     ) -> dict[str, torch.Tensor]:
         """One optimisation step of both generators, then both discriminators; returns detached losses."""
         cfg, f = self.cfg, self.fwd
-        if cfg.channels_last:
-            real_A = real_A.contiguous(memory_format=torch.channels_last)
-            real_B = real_B.contiguous(memory_format=torch.channels_last)
+        real_A, real_B = self.memory_format(real_A, real_B)
         set_requires_grad((self.D_A, self.D_B), False)
         self.opt_G.zero_grad(set_to_none=True)
         with self.autocast():
