@@ -31,6 +31,8 @@ from photosynth.translate.cyclegan.model import LOSS_NAMES, TrainableModel, conf
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
+#: Seconds between redraws of the training progress bar.
+PROGRESS_SECONDS = 5.0
 CSV_FIELDS: tuple[str, ...] = ("step", "lr", *LOSS_NAMES, "images_per_s")  # CycleGAN's
 
 
@@ -159,7 +161,9 @@ def train(
     batches = iter(loader)
     new_log = not log_path.is_file()
     show = progress and place.main
-    bar = tqdm(total=end, initial=model.step, desc=f"{model.KIND} {out_dir.name}", unit="step", disable=not show)
+    # redrawn every few seconds, not every step: a notebook keeps every redraw of a bar in its output
+    bar = tqdm(total=end, initial=model.step, desc=f"{model.KIND} {out_dir.name}", unit="step", disable=not show,
+               mininterval=PROGRESS_SECONDS)
     with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
         writer = csv.DictWriter(log, fieldnames=fields)
         if new_log:
@@ -180,7 +184,8 @@ def train(
                 values = {k: float(v) for k, v in losses.items()}
                 writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
                 log.flush()
-                bar.set_postfix({k: f"{sum(values[n] for n in names):.3f}" for k, names in model.PROGRESS.items()})
+                bar.set_postfix({k: f"{sum(values[n] for n in names):.3f}" for k, names in model.PROGRESS.items()},
+                                refresh=False)
             if sample:
                 write_image(out_dir / "samples" / f"step_{step:07d}.png", sample_grid(model.visuals, model.visual_rows))
             if step % cfg.checkpoint_every == 0 or step == end:
