@@ -256,23 +256,11 @@ def _first_line(source: str) -> str:
 
 
 def toc_notebooks(root: str | Path) -> list[Path]:
-    """Executed notebooks the book's ``_toc.yml`` refers to (``book/executed/*``)."""
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
-    files: list[str] = []
+    """Executed notebooks the book's ``_toc.yml`` refers to (``book/executed/*``), in reading order."""
+    from photosynth.pdf import toc_files
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(toc)
     prefix = EXECUTED_DIR.as_posix() + "/"
-    return [Path(root) / f"{f}.ipynb" for f in files if f.startswith(prefix)]
+    return [Path(root) / f"{f}.ipynb" for f in toc_files(root) if f.startswith(prefix)]
 
 
 def check_executed(root: str | Path, profile: str) -> None:

@@ -31,7 +31,7 @@ from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.checkpoint import CheckpointError
 from photosynth.translate.cyclegan.cut_config import CUTConfig
 from photosynth.translate.cyclegan.losses import gan_loss
-from photosynth.translate.cyclegan.model import TrainableModel, check_architecture, set_requires_grad
+from photosynth.translate.cyclegan.model import TrainableModel, check_architecture, on_cpu, set_requires_grad
 from photosynth.translate.cyclegan.networks import ResnetGenerator, build_discriminator, build_generator, init_weights
 
 #: Loss panels of notebook 02's CUT figure (``report.plot_losses(panels=...)``).
@@ -236,14 +236,11 @@ class CUTModel(TrainableModel):
         """Networks, optimisers, schedulers and the step; tensors on the CPU. No image pool: the per-rank entry
         (``pools``, gathered per rank by the trainer) holds this rank's patch/flip generator state."""
 
-        def cpu(sd: dict) -> dict:
-            return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in sd.items()}
-
         return {
             "config": self.cfg.to_dict(),
             "kind": self.KIND,
             "step": self.step,
-            "models": {name: cpu(getattr(self, name).state_dict()) for name in ("G", "F", "D")},
+            "models": {name: on_cpu(getattr(self, name).state_dict()) for name in ("G", "F", "D")},
             **self._schedule_state(),
             "pools": {"rng": self.rng.get_state()},
         }

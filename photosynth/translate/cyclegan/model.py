@@ -30,6 +30,11 @@ def set_requires_grad(nets: Iterable[nn.Module], flag: bool) -> None:
             p.requires_grad_(flag)
 
 
+def on_cpu(state: dict[str, Any]) -> dict[str, Any]:
+    """A module's ``state_dict`` with its tensors detached and on the CPU (what a checkpoint stores)."""
+    return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in state.items()}
+
+
 class TrainableModel:
     """What the shared training loop (:mod:`.train`) needs from a model kind (CycleGAN, CUT).
 
@@ -207,14 +212,11 @@ class CycleGANModel(TrainableModel):
     def state_dict(self) -> dict[str, Any]:
         """Models, optimisers, schedulers, pools (this rank's) and the step; tensors on the CPU."""
 
-        def cpu(sd: dict) -> dict:
-            return {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in sd.items()}
-
         return {
             "config": self.cfg.to_dict(),
             "kind": self.KIND,
             "step": self.step,
-            "models": {name: cpu(getattr(self, name).state_dict()) for name in ("G_A", "G_B", "D_A", "D_B")},
+            "models": {name: on_cpu(getattr(self, name).state_dict()) for name in ("G_A", "G_B", "D_A", "D_B")},
             **self._schedule_state(),
             "pools": {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()},
         }
