@@ -71,13 +71,15 @@ def compare(diffs: pd.DataFrame, mix: str, baseline: str, metric_name: str, leve
     n = len(rows)
     who = f"**{mix}**"
     if not above and not below:
+        where = f"bucket {rows['split'].iloc[0]}" if n == 1 else f"all {n} buckets"
         return (f"{who} cannot be told apart from **{baseline}** in {metric_name}: the {level} interval of the "
-                f"difference contains 0 on all {n} bucket{'s' if n > 1 else ''} (differences {_range(rows['diff'])}).")
+                f"difference contains 0 on {where} (difference{'s' if n > 1 else ''} {_range(rows['diff'])}).")
     parts = []
     for names, word in ((above, "above"), (below, "below")):
         if names:
             part = rows[rows["split"].isin(names)]["diff"]
-            parts.append(f"{word} **{baseline}** on {len(names)} of {n} buckets ({_splits(names)}) by {_range(part)}")
+            where = f"bucket {names[0]}" if n == 1 else f"{len(names)} of {n} buckets ({_splits(names)})"
+            parts.append(f"{word} **{baseline}** on {where} by {_range(part)}")
     rest = n - len(above) - len(below)
     tail = f"; on the other {rest} the interval contains 0" if rest else ""
     return f"{who} is {' and '.join(parts)} in {metric_name}, {level} interval excluding 0{tail}."

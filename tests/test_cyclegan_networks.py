@@ -161,3 +161,40 @@ def test_cli_has_the_upsample_flag() -> None:
     assert args.upsample == "resize"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["cyclegan", "train", "--upsample", "bilinear"])
+
+
+def test_residual_generator_starts_as_the_identity_and_learns_a_change() -> None:
+    torch.manual_seed(0)
+    cfg = CycleGANConfig(ngf=4, n_blocks=2, upsample="resize", residual=True)
+    assert "residual" in cfg.architecture() and not CycleGANConfig().residual  # off in the reference
+    g = build_generator(cfg)
+    plain = build_generator(CycleGANConfig(ngf=4, n_blocks=2, upsample="resize"))
+    assert n_params(g) == n_params(plain)  # the same layers, only the output differs
+    x = torch.rand(2, 3, 16, 24) * 1.8 - 0.9
+    last = g.model[-2]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        assert torch.allclose(g(x), x, atol=1e-5)  # h = 0: the input itself
+        last.bias.copy_(torch.tensor([0.5, 0.0, -0.5]))  # h = const: tanh(atanh(x) + h), channel by channel
+        y = g(x)
+    assert torch.allclose(y, torch.tanh(torch.atanh(x) + torch.tensor([0.5, 0.0, -0.5]).view(1, 3, 1, 1)), atol=1e-5)
+    assert y.min() > -1 and y.max() < 1
+    edge = torch.ones(1, 3, 16, 16)
+    edge[..., ::2] = -1.0
+    assert torch.isfinite(g(edge)).all()  # the range ends are clipped before atanh
+    fresh = build_generator(cfg)
+    fresh(x).square().sum().backward()  # every layer learns through the residual path
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in fresh.parameters())
+
+
+def test_residual_option_must_agree_with_the_checkpoint(tmp_path: Path) -> None:
+    from photosynth.translate.cyclegan.train import train
+
+    a = make_images(tmp_path / "A", [(24, 20)] * 2, seed=1)
+    b = make_images(tmp_path / "B", [(24, 20)] * 2, seed=2)
+    result = train(tiny_config(residual=True, steps=1, decay_steps=0), a, b, tmp_path / "run", progress=False)
+    generator, cfg = load_generator(result.checkpoint, "AtoB")
+    assert cfg.residual and generator.residual
+    with pytest.raises(CheckpointError, match="residual: checkpoint True vs options False"):
+        train(tiny_config(steps=2, decay_steps=0), a, b, tmp_path / "run", resume=True, progress=False)

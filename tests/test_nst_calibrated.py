@@ -3,6 +3,7 @@ not the uniform blur the plain random network gives."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -106,6 +107,30 @@ def test_calibrated_loss_decreases_and_the_output_is_not_a_blur(calibrated: nst.
     # the plain random network's TV term wins (a near-uniform image); the calibrated one keeps the structure
     assert edge_energy(out) > 0.5 * edge_energy(content)
     assert edge_energy(out) > 2.0 * edge_energy(plain)
+
+
+def test_color_init_starts_at_the_style_colours_and_keeps_the_structure(calibrated: nst.StyleTransfer) -> None:
+    content, style = blocks(4), photo(4)
+    bigger = np.asarray(Image.fromarray(style).resize((64, 40)))  # any style size
+    start = nst.match_color(content, bigger)
+    for c in range(3):
+        assert start[..., c].mean() == pytest.approx(bigger[..., c].mean(), abs=0.6)
+        assert start[..., c].std() == pytest.approx(bigger[..., c].std(), rel=0.03)
+    # a per-channel affine map: the edges are where they were
+    assert np.corrcoef(start[..., 0].ravel(), content[..., 0].ravel())[0, 1] > 0.99
+    flat = np.full((16, 32, 3), 7, np.uint8)  # zero deviation: no division by zero, the style's mean
+    assert np.array_equal(nst.match_color(flat, style), np.broadcast_to(np.rint(style.mean((0, 1))), flat.shape))
+    color = nst.StyleTransfer(dataclasses.replace(calibrated.config, init="color"), "random_calibrated", seed=1)
+    color.calibrate([blocks(0), blocks(1), photo(0), photo(1)])  # the same seed and images: the same network
+    result = color.stylize([content], style)
+    first = result.history[0]
+    assert first["content"] > 0  # evaluation 1 is the colour-matched start, not the content
+    assert first["style"] < calibrated.stylize([content], style).history[0]["style"]  # closer to the style at once
+    assert edge_energy(result.images[0]) > 0.2 * edge_energy(content)
+    with pytest.raises(ValueError, match="init must be one of"):
+        tiny(init="noise")
+    with pytest.raises(ValueError, match="choose one"):
+        tiny(init="color", preserve_color=True)
 
 
 def test_dataset_manifest_records_the_network_and_its_calibration(calibrated: nst.StyleTransfer, tmp_path: Path

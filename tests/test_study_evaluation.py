@@ -152,14 +152,14 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
     table = evaluation.gap_table(gap)
     assert table.index.names == ["metric", "split", "mix"] and table.reading.str.startswith("closed").all()
     assert table.loc[("ap50_standard", "0-all", "cyclegan"), "gap closed"] == pytest.approx(expected)
-    sentences = evaluation.comparison_sentences(study)
+    sentences = evaluation.comparison_sentences(study).sentences
     assert any("leaves a gap for a translator to close" in s and "cyclegan closed" in s for s in sentences)
-    assert any(s.startswith("cyclegan scored") and "ahead of the baseline" in s for s in sentences)
+    assert any(s.startswith("**cyclegan** is above **baseline** on bucket 0-all") for s in sentences)
     assert any("Over 2 training seeds" in s for s in sentences)
     d = study.differences[(study.differences.split == "0-all") & (study.differences.metric == "ap50_standard")]
-    words = {"ahead": "ahead of the baseline", "behind": "behind the baseline", "undecided": "cannot tell"}
     for r in d.itertuples():  # every sentence's direction is the one its interval shows
-        assert words[evaluation.direction(r.lo, r.hi)] in next(s for s in sentences if s.startswith(f"{r.mix} scored"))
+        words = "is above" if r.lo > 0 else "is below" if r.hi < 0 else "cannot be told apart"
+        assert words in next(s for s in sentences if s.startswith(f"**{r.mix}**"))
     # the baseline's own predictions as the oracle: the toy world has no gap to close there
     for s in evaluation.eval_sets(workspace):
         for seed in SEEDS:
@@ -169,7 +169,7 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
                                       n_resamples=30, progress=False)
     assert (none.gap_closed.verdict == "no gap to close").all() and none.gap_closed.closed.isna().all()
     assert evaluation.gap_table(none.gap_closed).reading.str.contains("no gap to close in the toy world").all()
-    assert any("has no gap to close" in s for s in evaluation.comparison_sentences(none))
+    assert any("has no gap to close" in s for s in evaluation.comparison_sentences(none).sentences)
 
 
 def test_restrict_classes_keeps_per_class_ap(workspace: Workspace) -> None:

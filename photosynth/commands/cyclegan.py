@@ -14,6 +14,7 @@ OPTION_HELP: dict[str, str] = {
     "n_layers_d": "stride-2 layers of the PatchGAN discriminator",
     "norm": "instance or batch",
     "upsample": "generator upsampling: transpose (reference) or resize (nearest x2 + conv, no checkerboard)",
+    "residual": "generator output tanh(atanh(input) + h): starts as the identity, learns the weather as a change",
     "init_gain": "std of the normal weight init",
     "gan_mode": "lsgan or vanilla",
     "lambda_cycle": "weight of the cycle losses",

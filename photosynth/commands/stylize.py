@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nst.add_argument("--tv-weight", type=float)
     nst.add_argument("--preserve-color", action="store_true", default=None,
                      help="keep the content's colours (luminance-only transfer)")
+    nst.add_argument("--init", choices=("content", "color"), default=None,
+                     help="starting image: content (the study) or color (the content in the style photo's channel "
+                     "means and deviations; short runs start at the style's colours)")
     nst.add_argument("--weights", default="imagenet",
                      help="VGG16 weights: imagenet (local Keras cache), auto (imagenet if cached, else "
                      "random_calibrated), random_calibrated (random init scaled per channel, balanced losses), "
@@ -92,7 +95,7 @@ def run_nst(args: argparse.Namespace) -> int:
         config = nst.preset(
             args.preset, iterations=args.iterations,
             lbfgs_maxfun=args.lbfgs_maxfun, content_weight=args.content_weight, style_weight=args.style_weight,
-            tv_weight=args.tv_weight, preserve_color=args.preserve_color,
+            tv_weight=args.tv_weight, preserve_color=args.preserve_color, init=args.init,
         )
         if args.size:
             config = dataclasses.replace(config, size=nst.parse_size(args.size))

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from photosynth.atomic import atomic_open
+from photosynth.findings import Findings, compare
+from photosynth.tables import label
 from photosynth import detect
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
@@ -462,29 +464,21 @@ def _interval_text(lo: float, hi: float, level: float) -> str:
     return f"{level:.0%} interval [{lo:+.3f}, {hi:+.3f}]"
 
 
-def direction(lo: float, hi: float) -> str:
-    """``"ahead"`` when an interval of a difference lies above 0, ``"behind"`` below, else ``"undecided"``."""
-    return "ahead" if lo > 0 else "behind" if hi < 0 else "undecided"
-
-
-def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric: str = "ap50_standard") -> list[str]:
-    """One sentence per mix on its difference to the baseline, the gap to the oracle and the share of it the
-    mix closed, and the seed-to-seed spread — every direction read from the intervals, on bucket ``split``
-    (default: the widest bucket) and ``metric``."""
+def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric: str = "ap50_standard") -> Findings:
+    """The Discussion's sentences on bucket ``split`` (default: the widest bucket) and ``metric``: each mix against
+    the baseline (:func:`photosynth.findings.compare`, the Results page's wording), the gap to the oracle and the
+    share of it each mix closed, and the seed-to-seed spread — every direction read from the intervals."""
     from photosynth.metrics.bootstrap import GAP_OPEN, NO_GAP
 
     diffs = study.differences[(study.differences.group == "bucket") & (study.differences.metric == metric)]
     if diffs.empty:
-        return []
+        return Findings([])
     split = split or sorted(dict.fromkeys(diffs["split"]), key=bucket_key)[-1]
     diffs = diffs[diffs.split == split]
     level = float(diffs["level"].iloc[0])
     baseline = str(diffs["baseline"].iloc[0])
     where = f"in {metric.removeprefix('ap50_')} AP@0.5 on bucket {split}"
-    verdicts = {"ahead": "ahead of the baseline in this run", "behind": "behind the baseline in this run",
-                "undecided": "this run cannot tell it from the baseline"}
-    out = [f"{r.mix} scored {r.diff:+.3f} against {baseline} {where} ({_interval_text(r.lo, r.hi, level)}): "
-           f"{verdicts[direction(r.lo, r.hi)]}." for r in diffs.itertuples()]
+    out = [compare(diffs, mix, baseline, label(metric), f"{level:.0%}") for mix in dict.fromkeys(diffs["mix"])]
     gap = study.gap_closed[(study.gap_closed.group == "bucket") & (study.gap_closed.metric == metric)
                            & (study.gap_closed.split == split)]
     if not gap.empty:
@@ -513,7 +507,7 @@ def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric
                    f"{relation} that spread.")
     else:
         out.append("Each mix was trained once (one seed), so these intervals leave out the seed-to-seed spread.")
-    return out
+    return Findings(out)
 
 
 def inflation_sentence(table: pd.DataFrame, resolution: float = 0.0005) -> str:

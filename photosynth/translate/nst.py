@@ -13,10 +13,11 @@ Loss (the Keras NST example, which the study used): for each frame
 * total variation: ``Σ ((x_{i,j} − x_{i+1,j})² + (x_{i,j} − x_{i,j+1})²) ^ power`` on the Caffe image,
 
 weighted by ``content_weight``, ``style_weight``, ``tv_weight``. The optimisation variable is the RGB image in
-[0, 1] (initialised from the content). L-BFGS runs ``scipy.optimize`` on the flattened batch, ``iterations``
-times with ``lbfgs_maxfun`` evaluations each, like the Keras example's loop of ``fmin_l_bfgs_b(maxfun=20)``
-calls; the frames of a batch then share the line search (the summed loss is minimised). Adam runs on the
-device with the variable clipped to [0, 1] after each step, like the TensorFlow tutorial.
+[0, 1], initialised from the content (or from the content in the style's colours: ``init``). L-BFGS runs
+``scipy.optimize`` on the flattened batch, ``iterations`` times with ``lbfgs_maxfun`` evaluations each, like the
+Keras example's loop of ``fmin_l_bfgs_b(maxfun=20)`` calls; the frames of a batch then share the line search (the
+summed loss is minimised). Adam runs on the device with the variable clipped to [0, 1] after each step, like the
+TensorFlow tutorial.
 
 Weights: ``"imagenet"`` is read from ``$KERAS_HOME/models/`` and never downloaded; ``None`` (random init,
 seeded He-uniform so both backends and every run get the same network) only when asked, and then every
@@ -64,6 +65,8 @@ CALIBRATION_FLOOR = 0.1
 BACKENDS = ("tensorflow", "torch")
 
 ImageLike = np.ndarray | str | Path
+#: Starting images of the optimisation (:attr:`NSTConfig.init`).
+INITS = ("content", "color")
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,18 @@ class NSTConfig:
     size: tuple[int, int] | None = (828, 250)
     #: Keep the content's colours: transfer on luminance, then put the content's chroma back.
     preserve_color: bool = False
+    #: Starting image: ``content`` (the study, the Keras example) or ``color`` — the content with each RGB
+    #: channel's mean and standard deviation set to its style photo's (Reinhard et al. 2001, "Color Transfer
+    #: between Images"), so a short optimisation starts at the style's colours and spends its steps on texture.
+    init: Literal["content", "color"] = "content"
     #: Adam: record losses (and call the callback) every this many steps (each record syncs the device).
     log_every: int = 10
 
     def __post_init__(self) -> None:
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.init == "color" and self.preserve_color:
+            raise ValueError("init='color' takes the style's colours, preserve_color keeps the content's: choose one")
         if self.optimizer not in ("lbfgs", "adam"):
             raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}")
         if not self.content_layers or not self.style_layers:
@@ -343,6 +354,14 @@ def with_chroma_of(luma_source: np.ndarray, chroma_source: np.ndarray) -> np.nda
     return np.asarray(Image.merge("YCbCr", (y, cb, cr)).convert("RGB"))
 
 
+def match_color(rgb: np.ndarray, style: np.ndarray) -> np.ndarray:
+    """``rgb`` (H×W×3 uint8) with each channel's mean and standard deviation set to ``style``'s (any size)."""
+    x, ref = rgb.astype("float64"), style.astype("float64")
+    mean, std = x.mean(axis=(0, 1)), x.std(axis=(0, 1))
+    out = (x - mean) / np.maximum(std, 1e-6) * ref.std(axis=(0, 1)) + ref.mean(axis=(0, 1))
+    return np.clip(np.rint(out), 0, 255).astype("uint8")
+
+
 def _load(image: ImageLike) -> np.ndarray:
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
@@ -521,8 +540,8 @@ class StyleTransfer:
     def _prepare(
         self, contents: Sequence[ImageLike], styles: Sequence[ImageLike] | ImageLike
     ) -> tuple[list[np.ndarray], np.ndarray, tuple[Any, ...]]:
-        """Originals, the working batch in [0, 1], and the loss's targets: content targets, stacked per-frame
-        style targets (and, for ``random_calibrated`` weights, the per-frame references)."""
+        """Originals, the starting batch in [0, 1] (:attr:`NSTConfig.init`), and the loss's targets: content
+        targets, stacked per-frame style targets (and, for ``random_calibrated`` weights, the per-frame references)."""
         from keras import ops
 
         if self.weights.calibrated and self.calibration is None:
@@ -546,10 +565,13 @@ class StyleTransfer:
         per_frame = [self.style_targets(s, size) for s in styles]
         with _no_grad():
             style_targets = [ops.stack([t[i] for t in per_frame]) for i in range(len(self.config.style_layers))]
+        start = content_in
+        if self.config.init == "color":
+            start = np.stack([match_color(w, _load(s)) for w, s in zip(work, styles)]).astype("float32") / 255.0
         if self.weights.calibrated:
             norms = self._references(content_in, content_targets, style_targets)
-            return originals, content_in, (content_targets, style_targets, norms)
-        return originals, content_in, (content_targets, style_targets)
+            return originals, start, (content_targets, style_targets, norms)
+        return originals, start, (content_targets, style_targets)
 
     def terms(self, x01: np.ndarray, contents: Sequence[ImageLike], styles: Sequence[ImageLike] | ImageLike
               ) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 #: Fields that change the model's tensors: a checkpoint must agree on them to be loaded.
-ARCHITECTURE_FIELDS: tuple[str, ...] = ("ngf", "ndf", "n_blocks", "n_layers_d", "norm", "upsample")
+ARCHITECTURE_FIELDS: tuple[str, ...] = ("ngf", "ndf", "n_blocks", "n_layers_d", "norm", "upsample", "residual")
 #: Generator upsampling: the reference's transposed convolutions, or nearest-neighbour resize then a 3×3
 #: convolution (Odena, Dumoulin, Olah 2016, "Deconvolution and Checkerboard Artifacts"), free of checkerboards.
 UPSAMPLE_MODES: tuple[str, ...] = ("transpose", "resize")
@@ -30,6 +30,11 @@ class CycleGANConfig:
     n_layers_d: int = 3
     norm: str = "instance"
     upsample: str = "transpose"
+    #: Generator output ``tanh(atanh(x) + h)`` instead of the reference's ``tanh(h)``: with the small initial
+    #: weights it starts as the identity and learns the weather as a change of the input, so a short training
+    #: run cannot erase the content (the refiner idea of Shrivastava et al. 2017, "Learning from Simulated and
+    #: Unsupervised Images through Adversarial Training"). Off in the reference.
+    residual: bool = False
     init_gain: float = 0.02
     # losses
     gan_mode: str = "lsgan"

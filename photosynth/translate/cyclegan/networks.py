@@ -62,12 +62,19 @@ class ResnetGenerator(nn.Module):
 
     Maps N×3×H×W in [-1, 1] to the same shape when H and W are multiples of :data:`SIZE_MULTIPLE`.
     ``upsample`` picks the upsampling layers (:func:`upsampling`); both have the same parameter count.
+    ``residual``: the last convolution's output ``h`` is added to the input in tanh's pre-image,
+    ``tanh(atanh(x) + h)`` (see :attr:`CycleGANConfig.residual`); the layers are the same.
     """
 
+    #: Inputs are clipped to ±(1 − this) before ``atanh`` (finite at the range ends).
+    RESIDUAL_EPS = 1e-3
+
     def __init__(
-        self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", channels: int = 3, upsample: str = "transpose"
+        self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", channels: int = 3, upsample: str = "transpose",
+        residual: bool = False,
     ) -> None:
         super().__init__()
+        self.residual = residual
         make_norm = norm_layer(norm)
         use_bias = norm == "instance"
         layers: list[nn.Module] = [
@@ -95,7 +102,11 @@ class ResnetGenerator(nn.Module):
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
+        if not self.residual:
+            return self.model(x)
+        h = self.model[:-1](x)  # all but the final tanh
+        bound = 1.0 - self.RESIDUAL_EPS
+        return torch.tanh(torch.atanh(x.clamp(-bound, bound)) + h)
 
 
 class NLayerDiscriminator(nn.Module):
@@ -145,7 +156,7 @@ def init_weights(net: nn.Module, gain: float = 0.02) -> nn.Module:
 
 def build_generator(cfg: CycleGANConfig) -> ResnetGenerator:
     """An initialised generator for ``cfg``."""
-    return init_weights(ResnetGenerator(cfg.ngf, cfg.n_blocks, cfg.norm, upsample=cfg.upsample), cfg.init_gain)
+    return init_weights(ResnetGenerator(cfg.ngf, cfg.n_blocks, cfg.norm, upsample=cfg.upsample, residual=cfg.residual), cfg.init_gain)
 
 
 def build_discriminator(cfg: CycleGANConfig) -> NLayerDiscriminator:
