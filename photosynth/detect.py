@@ -462,34 +462,66 @@ def predict(
     Entries are ``{image_id, category_id, bbox: [x, y, w, h], score}`` with ids from ``coco_gt`` (matched by
     file name) and ``category_id = class index + 1``. Skipped when ``out`` matches weights, data and settings.
     """
-    weights, coco_gt, out = Path(weights), Path(coco_gt), Path(out)
-    for path in (weights, coco_gt):
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file")
-    key = {
-        "weights": str(weights.resolve()),
-        "weights_digest": file_digest(weights),
-        "data": str(Path(data).resolve()),
-        "split": split,
-        "coco_gt": str(coco_gt.resolve()),
-        "coco_digest": file_digest(coco_gt),
-        "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")},
-    }
-    if settings.imgsz is None:
-        settings = replace(settings, imgsz=training_imgsz(weights))
-    meta = out.with_suffix(".manifest.json")
-    if out.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
-        return out
-    ids = match_image_ids(coco_gt, dataset_images(data, split))
-    ul = runtime.ultralytics_module(workspace)
-    model = ul.YOLO(str(weights))
-    device = runtime.device(settings.device)
-    files = list(ids)
-    results: list[dict[str, Any]] = []
+    return predict_sets(weights, [(data, coco_gt, out)], settings, split, workspace, progress)[0]
+
+
+def predict_sets(
+    weights: str | Path,
+    sets: Sequence[tuple[str | Path, str | Path, str | Path]],
+    settings: PredictSettings = PredictSettings(),
+    split: str = "val",
+    workspace: runtime.Workspace | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """:func:`predict` for several ``(data, coco_gt, out)`` sets with one model: an image that several sets share
+    (the occlusion buckets and weather sets are subsets of the same BDD photos, linked) is predicted once.
+
+    Each ``out`` is exactly what :func:`predict` writes for its set alone, and is skipped the same way.
+    """
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: no such file")
+    todo = []
+    for data, coco_gt, out in sets:
+        coco_gt, out = Path(coco_gt), Path(out)
+        if not coco_gt.is_file():
+            raise FileNotFoundError(f"{coco_gt}: no such file")
+        key = {
+            "weights": str(weights.resolve()),
+            "weights_digest": file_digest(weights),
+            "data": str(Path(data).resolve()),
+            "split": split,
+            "coco_gt": str(coco_gt.resolve()),
+            "coco_digest": file_digest(coco_gt),
+            "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")},
+        }
+        meta = out.with_suffix(".manifest.json")
+        if out.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
+            continue
+        todo.append((out, meta, key, match_image_ids(coco_gt, dataset_images(data, split))))
+    if todo:
+        files = list(dict.fromkeys(path.resolve() for *_, ids in todo for path in ids))
+        desc = f"predict {todo[0][0].stem}" if len(todo) == 1 else f"predict {len(todo)} sets"
+        entries = _predict_images(weights, files, settings, workspace, progress, desc)
+        for out, meta, key, ids in todo:
+            results = [{**entry, "image_id": image_id} for path, image_id in ids.items()
+                       for entry in entries[path.resolve()]]
+            write_json(out, results, indent=None)
+            write_json(meta, {"key": key, "detections": len(results), "images": len(ids), "versions": versions()})
+    return [Path(out) for _, _, out in sets]
+
+
+def _predict_images(weights: Path, files: Sequence[Path], settings: PredictSettings,
+                    workspace: runtime.Workspace | None, progress: bool, desc: str) -> dict[Path, list[dict[str, Any]]]:
+    """COCO results entries (``image_id`` 0) of every image in ``files``, by path."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(files), desc=f"predict {out.stem}", unit="img", disable=not progress) as bar, \
-            torch_threads(settings.threads):
+    if settings.imgsz is None:
+        settings = replace(settings, imgsz=training_imgsz(weights))
+    model = runtime.ultralytics_module(workspace).YOLO(str(weights))
+    device = runtime.device(settings.device)
+    entries: dict[Path, list[dict[str, Any]]] = {}
+    with tqdm(total=len(files), desc=desc, unit="img", disable=not progress) as bar, torch_threads(settings.threads):
         for chunk in _chunks(files, max(64, settings.batch)):
             for path, result in zip(chunk, model.predict(
                 source=[str(p) for p in chunk],
@@ -502,11 +534,9 @@ def predict(
                 verbose=False,
                 stream=True,
             )):
-                results += result_entries(ids[path], result.boxes)
+                entries[path] = result_entries(0, result.boxes)
                 bar.update(1)
-    write_json(out, results, indent=None)
-    write_json(meta, {"key": key, "detections": len(results), "images": len(files), "versions": versions()})
-    return out
+    return entries
 
 
 def result_entries(image_id: int, boxes: Any) -> list[dict[str, Any]]:

@@ -130,6 +130,49 @@ def test_predictions_are_coco_results(trained) -> None:
     assert path.stat().st_mtime_ns == mtime, "unchanged inputs are not predicted again"
 
 
+def test_sets_sharing_images_predict_each_once_and_match_one_by_one(trained, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The occlusion buckets and weather sets are subsets of the same (linked) BDD photos: predicting them
+    together predicts each photo once, and every set's json equals predicting that set alone."""
+    import yaml
+    from ultralytics.engine.model import Model
+
+    ws, data, result = trained
+    full = json.loads((data.parent / "coco.json").read_text())
+    sub = tmp_path / "subset"
+    (sub / "images" / "val").mkdir(parents=True)
+    chosen = full["images"][1:3]
+    for image in chosen:  # linked, as the buckets link the BDD photos
+        (sub / image["file_name"]).symlink_to(data.parent / image["file_name"])
+    renumbered = {image["id"]: 50 + n for n, image in enumerate(chosen)}  # the subset's own ids
+    (sub / "coco.json").write_text(json.dumps({
+        "images": [{**image, "id": renumbered[image["id"]]} for image in chosen],
+        "annotations": [{**a, "image_id": renumbered[a["image_id"]]} for a in full["annotations"]
+                        if a["image_id"] in renumbered],
+        "categories": full["categories"]}))
+    (sub / "data.yaml").write_text(yaml.safe_dump({"path": str(sub), "train": "images/val", "val": "images/val",
+                                                   "nc": 3, "names": {0: "Car", 1: "Van", 2: "Truck"}}))
+    settings = detect.PredictSettings(imgsz=64, max_det=5)
+    alone = [detect.predict(result.best, d, c, tmp_path / "alone" / f"{n}.json", settings, workspace=ws,
+                            progress=False) for n, (d, c) in enumerate([(data, data.parent / "coco.json"),
+                                                                         (sub / "data.yaml", sub / "coco.json")])]
+    seen: list[int] = []
+    predict = Model.predict
+    monkeypatch.setattr(Model, "predict", lambda self, source=None, **k: (seen.append(len(source)),
+                                                                          predict(self, source=source, **k))[1])
+    together = detect.predict_sets(result.best, [(data, data.parent / "coco.json", tmp_path / "together" / "0.json"),
+                                                 (sub / "data.yaml", sub / "coco.json", tmp_path / "together" / "1.json")],
+                                   settings, workspace=ws, progress=False)
+    assert sum(seen) == len(full["images"])  # 4 distinct photos, not 4 + 2
+    for one, both in zip(alone, together):
+        assert json.loads(both.read_text()) == json.loads(one.read_text())
+    assert {e["image_id"] for e in json.loads(together[1].read_text())} <= {50, 51}
+    seen.clear()
+    assert detect.predict_sets(result.best, [(sub / "data.yaml", sub / "coco.json", together[1])], settings,
+                               workspace=ws, progress=False) == [together[1]]
+    assert not seen, "finished sets are not predicted again"
+
+
 def test_interrupted_training_resumes(tmp_path: Path) -> None:
     data = make_dataset(tmp_path / "data", n_train=4, n_val=2)
     ws = runtime.Workspace(tmp_path / "ws")

@@ -161,13 +161,24 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
         "01_datasets": {"kitti_root", "kitti_tracking_root", "vkitti2_root", "bdd100k_root", "style_images",
                         "toy_scenes", "toy_frames", "toy_scale", "toy_kitti_object", "toy_bdd_train", "toy_bdd_val",
                         "toy_style_min"},
-        "02_cyclegan": {"steps", "decay_steps", "checkpoint_every", "sample_every"},
+        "02_cyclegan": {"steps", "decay_steps", "cut_steps", "cut_decay_steps", "checkpoint_every", "sample_every"},
         "03_style_transfer": {"nst_iterations", "nst_lbfgs_maxfun", "nst_weights"},
         "05_detectors": {"epochs"},
         "06_results": {"n_boot", "gap_features", "gap_max_images"},
+        "07_fidelity": {"features", "reference_epochs", "reference_kitti_frames"},
     }
     assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
     for name, params in rehearsal.notebooks.items():
         changed = {k for k, v in params.items() if full.notebooks[name].get(k, object()) != v}
         assert changed <= allowed.get(name, set()), (name, changed)
     assert rehearsal.notebooks["01_datasets"]["toy_scale"] == 1.0
+    # every count full runs is cut: one left at full's value (CUT's 425,200 steps, 100 reference epochs) would
+    # make the rehearsal a week-long CPU job
+    counts = {"steps": 2, "decay_steps": 2, "cut_steps": 2, "cut_decay_steps": 2, "epochs": 1, "reference_epochs": 1,
+              "nst_iterations": 1, "nst_lbfgs_maxfun": 2, "n_boot": 50, "reference_kitti_frames": 8}
+    counted = {k for params in full.notebooks.values() for k in params if "warmup" not in k  # a schedule's shape
+               and any(word in k for word in ("steps", "epochs", "iterations", "maxfun", "n_boot", "frames"))}
+    assert counted <= set(counts) | {"max_frames"}, sorted(counted - set(counts))
+    for name, params in rehearsal.notebooks.items():
+        for key in set(counts) & set(params):
+            assert 0 <= params[key] <= counts[key], (name, key, params[key])

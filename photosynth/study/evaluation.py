@@ -138,16 +138,15 @@ def predict_mix(
     settings: detect.PredictSettings,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Predict every evaluation set with the ``best.pt`` of one mix and seed (finished predictions are kept)."""
+    """Predict every evaluation set with the ``best.pt`` of one mix and seed (finished predictions are kept; an
+    image in several sets is predicted once)."""
     weights = run_dir(workspace, mix, seed) / "weights" / "best.pt"
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: mix {mix!r} seed {seed} has no trained detector "
                                 "(notebook 05 / `photosynth train`)")
-    return {
-        s.name: detect.predict(weights, s.data, s.coco, prediction_path(workspace, mix, seed, s), settings,
-                               workspace=workspace, progress=progress)
-        for s in sets
-    }
+    outs = detect.predict_sets(weights, [(s.data, s.coco, prediction_path(workspace, mix, seed, s)) for s in sets],
+                               settings, workspace=workspace, progress=progress)
+    return {s.name: out for s, out in zip(sets, outs)}
 
 
 def evaluate_mix(workspace: Workspace, mix: str, seed: int, sets: Sequence[EvalSet]) -> pd.DataFrame:

@@ -32,8 +32,9 @@ class CycleGANConfig:
     upsample: str = "transpose"
     #: Generator output ``tanh(atanh(x) + h)`` instead of the reference's ``tanh(h)``: with the small initial
     #: weights it starts as the identity and learns the weather as a change of the input, so a short training
-    #: run cannot erase the content (the refiner idea of Shrivastava et al. 2017, "Learning from Simulated and
-    #: Unsupervised Images through Adversarial Training"). Off in the reference.
+    #: run cannot erase the content (close in spirit to SimGAN's refiner, held near its synthetic input:
+    #: Shrivastava et al. 2017, "Learning from Simulated and Unsupervised Images through Adversarial Training").
+    #: Off in the reference. The identity loss would hold it at the identity: use ``lambda_identity=0`` with it.
     residual: bool = False
     init_gain: float = 0.02
     # losses
