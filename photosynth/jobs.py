@@ -5,6 +5,9 @@ and hands it to :func:`run`, which returns each call's result by name — the sa
 every stage writes its outputs into the workspace and returns what it wrote.
 
 - ``local`` (the default) calls them one after the other, here; nothing else happens.
+- ``processes`` runs them at once in separate processes on this machine (:func:`run_processes`), the cores
+  split evenly between them: small CPU jobs that cannot use every core alone (the demo's CycleGANs) finish
+  together in about the time of the slowest.
 - ``slurm`` submits them as one job array through `submitit <https://github.com/facebookincubator/submitit>`_
   (the workspace must be on a filesystem the compute nodes share), shows a live table of job states
   (pending / running / done / failed: an updating table in a notebook, a progress line in a terminal), waits,
@@ -37,7 +40,7 @@ from typing import Any
 
 from photosynth.atomic import write_json
 
-EXECUTORS = ("local", "slurm")
+EXECUTORS = ("local", "processes", "slurm")
 #: squeue states of a job that is still coming (the rest are terminal).
 WAITING = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SUSPENDED", "PREEMPTED",
            "CONFIGURING", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED"}
@@ -115,7 +118,8 @@ def gpu_devices(count: int) -> str:
 def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any] | SlurmSettings | None = None,
         *, folder: str | Path | None = None, name: str = "photosynth", distributed: bool = False,
         progress: bool = True) -> dict[str, Any]:
-    """Run ``calls`` with ``executor`` (``local`` or ``slurm``); returns ``{call.name: result}`` in call order.
+    """Run ``calls`` with ``executor`` (``local``, ``processes`` or ``slurm``); returns ``{call.name: result}`` in
+    call order.
 
     Job folders go under the settings' ``folder``, else under ``folder`` (one of them is required for
     ``slurm``), in ``<name>/``; ``name`` also names the job array. ``distributed`` starts one task per GPU with
@@ -128,6 +132,8 @@ def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any]
         raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if executor == "local":
         return {c.name: c() for c in calls}
+    if executor == "processes":
+        return run_processes(calls, progress=progress)
     settings = slurm if isinstance(slurm, SlurmSettings) else SlurmSettings.from_mapping(slurm)
     root = Path(settings.folder or folder or "")
     if not str(root) or str(root) == ".":
@@ -138,6 +144,54 @@ def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any]
     if todo:
         results.update(_run_slurm(todo, settings, root / name, name, distributed, progress, len(finished)))
     return {n: results[n] for n in names}
+
+
+def _limit_threads(count: int) -> None:
+    """A worker process's torch CPU threads (the cores are shared with the other workers)."""
+    import torch
+
+    torch.set_num_threads(count)
+
+
+def run_processes(calls: Sequence[Call], workers: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Run ``calls`` in ``workers`` processes at once (0: one per call, at most one more than the cores), each
+    with ``cores // workers`` torch threads (at least 1); returns ``{call.name: result}`` in call order.
+
+    Finished calls (``done()``) run here. Every call runs to its end even when another fails; then the first
+    failure (in call order) is raised, with the others named. ``fn``, ``args`` and ``kwargs`` must pickle.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    finished = {c.name for c in calls if c.done is not None and c.done()}
+    results = {c.name: c() for c in calls if c.name in finished}
+    todo = [c for c in calls if c.name not in finished]
+    if todo:
+        cores = os.cpu_count() or 1
+        workers = workers or min(len(todo), cores + 1)
+        errors: dict[str, BaseException] = {}
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding threads (torch, TF)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_limit_threads,
+                                 initargs=(max(1, cores // workers),)) as pool, \
+                tqdm(total=len(todo), desc=f"{len(todo)} jobs in {workers} processes", unit="job",
+                     disable=not progress) as bar:
+            futures = {pool.submit(c.fn, *c.args, **dict(c.kwargs)): c.name for c in todo}
+            for future in as_completed(futures):
+                name = futures[future]
+                try:
+                    results[name] = future.result()
+                except Exception as exc:  # noqa: BLE001 - re-raised below, after the siblings
+                    errors[name] = exc
+                bar.update(1)
+        if errors:
+            first = next(c.name for c in todo if c.name in errors)
+            others = sorted(set(errors) - {first})
+            also = f" (also failed: {', '.join(others)})" if others else ""
+            raise RuntimeError(f"job {first!r} failed{also}: {errors[first]}") from errors[first]
+    return {c.name: results[c.name] for c in calls}
 
 
 def _resumable() -> Any:

@@ -14,6 +14,18 @@ def _square(x: int, offset: int = 0) -> int:
     return x * x + offset
 
 
+def _where(tag: str) -> tuple[str, int, int]:
+    import os
+
+    import torch
+
+    return tag, os.getpid(), torch.get_num_threads()
+
+
+def _fail(message: str) -> None:
+    raise KeyError(message)
+
+
 def test_local_runs_every_call_in_order_and_returns_by_name() -> None:
     seen = []
 
@@ -34,10 +46,33 @@ def test_local_error_is_the_call_own_error() -> None:
         jobs.run([jobs.Call("a", _square, (2,)), jobs.Call("b", boom)])
 
 
+def test_processes_run_calls_at_once_elsewhere_with_the_cores_split() -> None:
+    import os
+
+    calls = [jobs.Call(f"c{i}", _where, (f"t{i}",)) for i in range(3)]
+    calls.append(jobs.Call("kept", _square, (4,), {"offset": 1}, done=lambda: True))  # finished: runs here
+    out = jobs.run(calls, executor="processes", progress=False)
+    assert list(out) == ["c0", "c1", "c2", "kept"] and out["kept"] == 17
+    tags, pids, threads = zip(*(out[f"c{i}"] for i in range(3)))
+    assert tags == ("t0", "t1", "t2") and os.getpid() not in pids
+    workers = min(3, (os.cpu_count() or 1) + 1)
+    assert len(set(pids)) <= workers and set(threads) == {max(1, (os.cpu_count() or 1) // workers)}
+    assert jobs.run_processes([jobs.Call("a", _where, ("x",))], workers=1, progress=False)["a"][2] == (
+        os.cpu_count() or 1)
+
+
+def test_processes_finish_every_call_then_raise_the_first_failure(tmp_path: Path) -> None:
+    calls = [jobs.Call("a", _fail, ("weather 'snow' has no style list",)), jobs.Call("b", _square, (3,)),
+             jobs.Call("c", _fail, ("second",))]
+    with pytest.raises(RuntimeError, match=r"job 'a' failed \(also failed: c\):.*no style list") as caught:
+        jobs.run(calls, executor="processes", progress=False)
+    assert isinstance(caught.value.__cause__, KeyError)
+
+
 def test_bad_requests_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unique"):
         jobs.run([jobs.Call("a", _square, (1,)), jobs.Call("a", _square, (2,))])
-    with pytest.raises(ValueError, match="local, slurm"):
+    with pytest.raises(ValueError, match="local, processes, slurm"):
         jobs.run([jobs.Call("a", _square, (1,))], executor="pbs")
     with pytest.raises(ValueError, match="folder"):
         jobs.run([jobs.Call("a", _square, (1,))], executor="slurm")
