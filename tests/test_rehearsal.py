@@ -43,4 +43,4 @@ def test_rehearsal_runs_every_notebook_with_fulls_settings(project_root: Path, t
     runs = sorted(ws.glob("detectors/**/args.yaml"))
     assert len(runs) >= 4
     for args in map(lambda p: yaml.safe_load(p.read_text()), runs):
-        assert (args["imgsz"], args["batch"], args["workers"], Path(args["model"]).stem) == (1248, 16, 8, "yolov5m")
+        assert (args["imgsz"], args["batch"], args["workers"], Path(args["model"]).stem) == (1248, 4, 8, "yolov5m")
