@@ -89,6 +89,19 @@ def test_every_figure_fits_the_column_with_legible_text(name: str) -> None:
     assert float(text[figures.FONT_KEY]) * dpi / 72 * shown / width >= figures.SMALL_PRINT_PX, (width, text)
 
 
+def test_image_grid_row_labels_of_flat_frames_do_not_overlap() -> None:
+    flat = np.zeros((94, 310, 3), np.uint8)  # the toy world's 3.3:1 frames, two-line labels (notebook 07)
+    fig = gallery.image_grid({f"{w}\nScene0{i} #1{i}": {c: flat for c in ("clone", "cyclegan", "cut", "nst", "oracle")}
+                              for i, w in enumerate(("fog", "overcast", "rain"))}, "One frame per weather")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.yaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_ylabel()]
+    assert len(boxes) == 3
+    for a, b in zip(boxes, boxes[1:]):
+        assert not a.overlaps(b), (a, b)
+    plt.close(fig)
+
+
 def test_record_sees_only_visible_text() -> None:
     with figures.book_style():
         fig, ax = plt.subplots()

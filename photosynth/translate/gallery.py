@@ -45,8 +45,8 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
                     ax.axis("off")
                 if r == 0:
                     ax.set_title(label)
-                if c == 0:
-                    ax.set_ylabel(row_label)
+                if c == 0:  # horizontal: rotated labels of flat (3.3:1) frames run into each other
+                    ax.set_ylabel(row_label, rotation=0, ha="right", va="center")
         fig.suptitle(heading(title, caption))
     return fig
 
