@@ -163,8 +163,8 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
                         "toy_style_min"},
         "02_cyclegan": {"steps", "decay_steps", "cut_steps", "cut_decay_steps", "checkpoint_every", "sample_every"},
         "03_style_transfer": {"nst_iterations", "nst_lbfgs_maxfun", "nst_weights"},
-        "05_detectors": {"epochs", "batch"},  # batch 16 at 1248 px: OOM in 23 GB of host memory (GPU memory for real)
-        "06_results": {"n_boot", "gap_features", "gap_max_images"},
+        "05_detectors": {"epochs", "batch", "seeds"},  # batch 16 at 1248 px: OOM in 23 GB of host memory (GPU memory for real)
+        "06_results": {"n_boot", "gap_features", "gap_max_images", "seeds"},
         "07_fidelity": {"features", "reference_epochs", "reference_kitti_frames", "reference_batch"},
     }
     assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
@@ -182,3 +182,4 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
     for name, params in rehearsal.notebooks.items():
         for key in set(counts) & set(params):
             assert 0 <= params[key] <= counts[key], (name, key, params[key])
+        assert len(params.get("seeds", [0])) == 1, f"{name}: one training seed (full trains {full.notebooks[name]['seeds']})"
