@@ -138,12 +138,16 @@ def run(calls: Sequence[Call], executor: str = "local", slurm: Mapping[str, Any]
     root = Path(settings.folder or folder or "")
     if not str(root) or str(root) == ".":
         raise ValueError("slurm jobs need a folder on the shared filesystem (slurm.folder or folder=)")
-    finished = {c.name for c in calls if c.done is not None and c.done()}
-    results = {c.name: c() for c in calls if c.name in finished}
-    todo = [c for c in calls if c.name not in finished]
+    results, todo = _finished_here(calls)
     if todo:
-        results.update(_run_slurm(todo, settings, root / name, name, distributed, progress, len(finished)))
+        results.update(_run_slurm(todo, settings, root / name, name, distributed, progress, len(results)))
     return {n: results[n] for n in names}
+
+
+def _finished_here(calls: Sequence[Call]) -> tuple[dict[str, Any], list[Call]]:
+    """The results of the calls already finished on disk (``done()``; evaluated here, cheap) and the others."""
+    finished = {c.name for c in calls if c.done is not None and c.done()}
+    return {c.name: c() for c in calls if c.name in finished}, [c for c in calls if c.name not in finished]
 
 
 def _limit_threads(count: int) -> None:
@@ -166,9 +170,7 @@ def run_processes(calls: Sequence[Call], workers: int = 0, progress: bool = True
 
     from tqdm.auto import tqdm
 
-    finished = {c.name for c in calls if c.done is not None and c.done()}
-    results = {c.name: c() for c in calls if c.name in finished}
-    todo = [c for c in calls if c.name not in finished]
+    results, todo = _finished_here(calls)
     if todo:
         cores = os.cpu_count() or 1
         workers = workers or min(len(todo), cores + 1)
