@@ -33,14 +33,17 @@ def test_rehearsal_runs_every_notebook_with_fulls_settings(project_root: Path, t
     assert clone and image_size(clone[0]) == (1242, 375)  # native vKITTI2 / KITTI size
     bdd = sorted((ws / "data" / "bdd100k" / "images" / "100k" / "val").glob("*.jpg"))
     assert bdd and image_size(bdd[0]) == (1280, 720)
-    for method in ("cyclegan", "nst", "augment"):
+    for method in ("cyclegan", "cut", "nst", "augment"):
         frames = sorted((ws / "translated" / method / "fog").glob("**/*.jpg"))
         assert frames and all(image_size(p) == (1242, 375) for p in frames), method
     options = yaml.safe_load((ws / "models" / "cyclegan" / "fog" / "options.json").read_text())
     assert {k: options[k] for k in ("ngf", "n_blocks", "preprocess", "load_size", "crop_size", "num_workers")} == {
         "ngf": 64, "n_blocks": 9, "preprocess": "scale_width_and_crop", "load_size": 1242, "crop_size": 256,
         "num_workers": 8}
-    runs = sorted(ws.glob("detectors/**/args.yaml"))
-    assert len(runs) >= 4
+    cut = yaml.safe_load((ws / "models" / "cut" / "fog" / "options.json").read_text())
+    assert (cut["ngf"], cut["n_blocks"], cut["crop_size"], cut["steps"] + cut["decay_steps"]) == (64, 9, 256, 4)
+    assert (ws / "results" / "fidelity.csv").is_file() and (ws / "results" / "bootstrap.csv").is_file()
+    runs = sorted(ws.glob("detectors/**/args.yaml")) + [ws / "fidelity" / "reference" / "args.yaml"]
+    assert len(runs) >= 5
     for args in map(lambda p: yaml.safe_load(p.read_text()), runs):
         assert (args["imgsz"], args["batch"], args["workers"], Path(args["model"]).stem) == (1248, 4, 8, "yolov5m")
