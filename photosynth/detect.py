@@ -481,14 +481,14 @@ def predict_sets(
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: no such file")
+    model_key = {"weights": str(weights.resolve()), "weights_digest": file_digest(weights)}  # hashed once
     todo = []
     for data, coco_gt, out in sets:
         coco_gt, out = Path(coco_gt), Path(out)
         if not coco_gt.is_file():
             raise FileNotFoundError(f"{coco_gt}: no such file")
         key = {
-            "weights": str(weights.resolve()),
-            "weights_digest": file_digest(weights),
+            **model_key,
             "data": str(Path(data).resolve()),
             "split": split,
             "coco_gt": str(coco_gt.resolve()),
