@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cyclegan import timed  # noqa: E402  (benchmarks/cyclegan.py: the shared timing protocol)
+from cyclegan import bench_device, timed  # noqa: E402  (benchmarks/cyclegan.py: the shared timing protocol)
 
 from photosynth.translate.cyclegan.config import CycleGANConfig  # noqa: E402
 from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig  # noqa: E402
@@ -97,11 +97,7 @@ def main() -> None:
         ap.error(f"unknown models {unknown}; expected some of {MODELS}")
     args.batches = [int(b) for b in args.batches.split(",")]
     args.precisions = args.precisions.split(",")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    torch.backends.cudnn.benchmark = True
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+    device, name = bench_device(args.device, args.threads)
     print(f"# torch {torch.__version__}, {name}, ngf {args.ngf}, {args.n_blocks} blocks, crop {args.crop}", flush=True)
     results = bench(args, device)
     if args.json:

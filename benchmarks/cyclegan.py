@@ -38,6 +38,15 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def bench_device(device: str, threads: int = 0) -> tuple[torch.device, str]:
+    """The device to time on (``threads`` torch CPU threads when > 0, cuDNN autotuning on) and its name."""
+    if threads:
+        torch.set_num_threads(threads)
+    dev = torch.device(device)
+    torch.backends.cudnn.benchmark = True
+    return dev, torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+
+
 def timed(fn: Callable[[], object], device: torch.device, warmup: int, iters: int) -> float:
     """Seconds per call after ``warmup`` calls, ``iters`` calls back to back, synchronised at both ends."""
     for _ in range(warmup):
@@ -154,11 +163,7 @@ def main() -> None:
     args.train_batches = [int(b) for b in args.train_batches.split(",")]
     args.train_modes, args.modes = args.train_modes.split(","), args.modes.split(",")
     args.shapes = parse_shapes(args.shapes)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
-    torch.backends.cudnn.benchmark = True
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+    device, name = bench_device(args.device, args.threads)
     print(f"# torch {torch.__version__}, {name}, ngf {args.ngf}, {args.n_blocks} blocks", flush=True)
     cfg = CycleGANConfig(ngf=args.ngf, n_blocks=args.n_blocks, crop_size=args.crop, load_size=max(args.crop, 286))
     parts = {"train": bench_training, "generator": bench_generator, "translate": bench_translation}
