@@ -221,9 +221,7 @@ class CUTModel(TrainableModel):
         loss_G.backward()
         distributed.average_gradients([*self.G.parameters(), *self.F.parameters()], self.place)
         self.opt_G.step()
-        self.sched_G.step()
-        self.sched_D.step()
-        self.step += 1
+        self._advance()
         if keep_visuals:
             self.visuals = {"real_A": real[:1].detach(), "fake_B": fake_B[:1].detach(), "real_B": real_B[:1].detach()}
             if idt_B is not None:

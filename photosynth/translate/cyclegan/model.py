@@ -102,6 +102,12 @@ class TrainableModel:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def _advance(self) -> None:
+        """One optimisation step done: both learning-rate schedules and the step count move on."""
+        self.sched_G.step()
+        self.sched_D.step()
+        self.step += 1
+
     def lr(self) -> float:
         return float(self.opt_G.param_groups[0]["lr"])
 
@@ -197,9 +203,7 @@ class CycleGANModel(TrainableModel):
         (d_A + d_B).backward()
         distributed.average_gradients([*self.D_A.parameters(), *self.D_B.parameters()], self.place)
         self.opt_D.step()
-        self.sched_G.step()
-        self.sched_D.step()
-        self.step += 1
+        self._advance()
         if keep_visuals:
             self.visuals = {
                 "real_A": real_A[:1].detach(), "fake_B": fake_B[:1].detach(), "rec_A": rec_A[:1].detach(),
