@@ -15,7 +15,8 @@ from photosynth.imageio import image_size
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.cut import PatchSampleF, encoder_features, layer_channels, patch_nce_loss
-from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig
+from photosynth.translate.cyclegan import report
+from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig, weather_configs
 from photosynth.translate.cyclegan.model import load_generator
 from photosynth.translate.cyclegan.networks import ResnetGenerator
 from photosynth.translate.cyclegan.train import CHECKPOINT, is_finished, train
@@ -139,6 +140,28 @@ def test_cut_and_fastcut_defaults_are_the_authors() -> None:
 def test_bad_options_are_clear_errors(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         CUTConfig(**options)
+
+
+def test_cut_takes_the_cyclegan_networks_but_its_own_schedule_and_per_weather_options() -> None:
+    base = CycleGANConfig(ngf=16, ndf=32, n_blocks=3, residual=True, crop_size=64, steps=50, decay_steps=50, lr=1e-3,
+                          lambda_identity=0.0, seed=7)
+    shared = dict(mode="cut", steps=4, decay_steps=3, lr=1e-4, nce_layers=(0, 4, 7, 10, 12))
+    configs = weather_configs(base, ["fog", "rain"], shared, {"rain": {"n_layers_d": 2, "lambda_NCE": 2.0}})
+    fog, rain = configs["fog"], configs["rain"]
+    assert (fog.ngf, fog.ndf, fog.n_blocks, fog.residual, fog.crop_size, fog.seed) == (16, 32, 3, True, 64, 7)
+    assert (fog.steps, fog.decay_steps, fog.lr, fog.n_layers_d, fog.lambda_NCE) == (4, 3, 1e-4, 3, 1.0)
+    assert (rain.n_layers_d, rain.lambda_NCE, rain.lr, rain.nce_layers) == (2, 2.0, 1e-4, (0, 4, 7, 10, 12))
+    table = report.option_table(configs, base=base)
+    assert list(table.columns) == ["fog", "rain"]
+    assert table.loc["n_layers_d"].tolist() == ["3", "2"] and table.loc["lr"].tolist() == ["0.0001", "0.0001"]
+    assert "ngf" not in table.index and "mode" in table.index  # shared options are the CycleGAN table's
+    assert len(report.option_table({"CycleGAN": base})) == len(base.to_dict())
+    with pytest.raises(ValueError, match=r"per-weather CUT options for \['snow'\], which are not trained"):
+        weather_configs(base, ["fog"], shared, {"snow": {"lr": 1.0}})
+    with pytest.raises(ValueError, match=r"unknown \['n_layers_D'\]"):
+        weather_configs(base, ["fog"], shared, {"fog": {"n_layers_D": 2}})
+    with pytest.raises(ValueError, match="nce_T must be > 0"):
+        CUTConfig.from_cyclegan(base, nce_T=0.0, nce_layers=(0, 4))
 
 
 # ---- training --------------------------------------------------------------------------------------------------

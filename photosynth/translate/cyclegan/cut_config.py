@@ -40,7 +40,8 @@ resume) instead of the global RNGs; the keys' features are computed without a gr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 from photosynth.translate.cyclegan.config import ARCHITECTURE_FIELDS, CycleGANConfig
@@ -57,6 +58,9 @@ DEFAULT_NCE_LAYERS: tuple[int, ...] = (0, 4, 7, 10, 14)
 #: Modules of our generator before the residual blocks (pad, conv, norm, relu, then 2 × (conv, norm, relu)).
 ENCODER_STEM = 10
 INIT_TYPES: tuple[str, ...] = ("xavier", "normal")
+#: CycleGANConfig fields CUT does not take over from a CycleGAN run (:meth:`CUTConfig.from_cyclegan`): its own
+#: schedule and learning rate, and the image pool (CUT has none). The cycle and identity weights pass; CUT ignores them.
+NOT_SHARED: tuple[str, ...] = ("steps", "decay_steps", "lr", "pool_size")
 
 
 def encoder_layers(n_blocks: int) -> int:
@@ -122,7 +126,31 @@ class CUTConfig(CycleGANConfig):
         if problems:
             raise ValueError("invalid CUT options: " + "; ".join(problems))
 
+    @classmethod
+    def from_cyclegan(cls, base: CycleGANConfig, **options: Any) -> "CUTConfig":
+        """CUT on ``base``'s networks, data and speed options (all but :data:`NOT_SHARED`), ``options`` over them."""
+        unknown = sorted(set(options) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"invalid CUT options: unknown {unknown} (the fields of photosynth's CUTConfig)")
+        shared = {k: v for k, v in base.to_dict().items() if k not in NOT_SHARED}
+        return cls(**{**shared, **options})
+
     def architecture(self) -> dict[str, Any]:
         """Network shapes, including the PatchSampleF head's (its inputs are the ``nce_layers``)."""
         names = (*ARCHITECTURE_FIELDS, "nce_layers", "netF_nc")
         return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in names}
+
+
+def weather_configs(
+    base: CycleGANConfig,
+    weathers: Sequence[str],
+    options: Mapping[str, Any],
+    per_weather: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, CUTConfig]:
+    """One :class:`CUTConfig` per weather from ``base`` (:meth:`CUTConfig.from_cyclegan`): ``options`` for every
+    weather, then ``per_weather[w]`` over them for weather ``w``."""
+    per_weather = dict(per_weather or {})
+    stray = sorted(set(per_weather) - set(weathers))
+    if stray:
+        raise ValueError(f"per-weather CUT options for {stray}, which are not trained (weathers: {list(weathers)})")
+    return {w: CUTConfig.from_cyclegan(base, **{**options, **per_weather.get(w, {})}) for w in weathers}

@@ -1,4 +1,4 @@
-"""What notebook 02 shows: loss curves, original vs translated weathers side by side, and the GIF."""
+"""What notebook 02 shows: options, loss curves, original vs translated weathers side by side, and the GIF."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from photosynth.imageio import find_output, read_rgb
+from photosynth.translate.cyclegan.config import CycleGANConfig
 
 #: Loss columns plotted, grouped as the panels show them.
 PANELS: dict[str, tuple[str, ...]] = {
@@ -18,6 +19,17 @@ PANELS: dict[str, tuple[str, ...]] = {
     "cycle": ("cycle_A", "cycle_B"),
     "identity": ("idt_A", "idt_B"),
 }
+
+
+def option_table(configs: Mapping[str, CycleGANConfig], base: CycleGANConfig | None = None) -> pd.DataFrame:
+    """Options (rows) of each named configuration (columns); with ``base``, only those new to or changed from it."""
+    values = {name: config.to_dict() for name, config in configs.items()}
+    reference = base.to_dict() if base is not None else {}
+    names = list(dict.fromkeys(k for v in values.values() for k in v))
+    changed = [k for k in names if any(k not in reference or v.get(k) != reference[k] for v in values.values())]
+    shown = names if base is None else changed
+    table = pd.DataFrame({name: {k: str(v.get(k, "")) for k in shown} for name, v in values.items()}, index=shown)
+    return table.rename_axis("option")
 
 
 def read_losses(
