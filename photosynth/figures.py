@@ -149,10 +149,12 @@ def training_curves(logs: pd.DataFrame, caption: str = "") -> Figure:
     columns = [c for c in CURVES if c in logs.columns]
     if not columns:
         raise ValueError(f"training log has none of the columns {list(CURVES)}")
+    mixes = list(dict.fromkeys(logs["mix"]))
     with book_style():
         fig, axes = plt.subplots(1, len(columns), figsize=figure_size(3.4), squeeze=False, layout="constrained")
         for ax, column in zip(axes[0], columns):
-            sns.lineplot(data=logs, x="epoch", y=column, hue="mix", marker="o", ax=ax, legend=ax is axes[0][-1])
+            sns.lineplot(data=logs, x="epoch", y=column, hue="mix", hue_order=mixes, marker="o", ax=ax,
+                         legend=ax is axes[0][-1])
             ax.set_title(CURVES[column])
             ax.set_ylabel("")
         legend_below(fig, axes[0][-1])
@@ -232,12 +234,13 @@ def interval_plot(data: pd.DataFrame, caption: str = "", title: str = "Differenc
 def pr_curves(curves: pd.DataFrame, caption: str = "", title: str = "Precision–recall") -> Figure:
     """Precision over recall (columns ``mix, class, recall, precision``), one panel per class."""
     classes = list(dict.fromkeys(curves["class"]))
+    mixes = list(dict.fromkeys(curves["mix"]))  # one colour per mix in every panel, also where a mix lacks a class
     with book_style():
         fig, axes = plt.subplots(1, len(classes), figsize=figure_size(3.6), squeeze=False, layout="constrained")
         for ax, cls in zip(axes[0], classes):
             part = curves[curves["class"] == cls]
-            sns.lineplot(data=part, x="recall", y="precision", hue="mix", ax=ax, legend=ax is axes[0][-1],
-                         estimator=None, sort=False)
+            sns.lineplot(data=part, x="recall", y="precision", hue="mix", hue_order=mixes, ax=ax,
+                         legend=ax is axes[0][-1], estimator=None, sort=False)
             ax.set(xlim=(0, 1), ylim=(0, 1.02), title=cls)
         legend_below(fig, axes[0][-1])
         _title(fig, title, caption)

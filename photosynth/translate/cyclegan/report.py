@@ -46,6 +46,10 @@ def read_losses(
     return pd.concat(frames, ignore_index=True)
 
 
+#: Dash patterns of the losses within one panel, in the panel's order (the first solid).
+DASHES: tuple[str | tuple[float, float], ...] = ("", (4, 1.5), (1, 1))
+
+
 def plot_losses(
     losses: pd.DataFrame,
     caption: str = "",
@@ -53,13 +57,18 @@ def plot_losses(
     panels: Mapping[str, tuple[str, ...]] = PANELS,
     method: str = "CycleGAN",
 ):
-    """One panel per loss group, one line per weather and direction; ``smooth``: rolling mean window."""
+    """One panel per loss group, one line per weather and loss; ``smooth``: rolling mean window.
+
+    Each weather has one colour in every panel (the legend below); a panel of several losses names their dashes.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from matplotlib.lines import Line2D
 
-    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
+    from photosynth.figures import WIDTH_IN, book_style, heading
 
-    data = losses.sort_values("step").copy()
+    weathers = list(dict.fromkeys(losses["weather"]))
+    data = losses.sort_values("step", kind="stable").copy()
     if smooth > 1:
         data["value"] = data.groupby(["weather", "loss"])["value"].transform(
             lambda v: v.rolling(smooth, min_periods=1).mean()
@@ -69,14 +78,20 @@ def plot_losses(
     with book_style():
         fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 2.4 * rows + 1.4), squeeze=False,
                                  layout="constrained")
+        colours = dict(zip(weathers, sns.color_palette(n_colors=len(weathers))))
         for ax, (title, names) in zip(axes.flat, panels.items()):
-            part = data[data["loss"].isin(names)]
-            sns.lineplot(data=part, x="step", y="value", hue="weather", style="loss", ax=ax, legend=ax is axes.flat[0])
+            dashes = {name: DASHES[i % len(DASHES)] for i, name in enumerate(names)}
+            sns.lineplot(data=data[data["loss"].isin(names)], x="step", y="value", hue="weather", palette=colours,
+                         style="loss", style_order=list(names), dashes=dashes, ax=ax, legend=False)
+            if len(names) > 1:
+                ax.legend(handles=[Line2D([], [], color="0.3", linestyle=(0, d) if d else "-", label=name)
+                                   for name, d in dashes.items()], loc="best", frameon=False)
             ax.set_title(title)
             ax.set_ylabel("")
         for ax in axes.flat[len(panels):]:
             ax.set_axis_off()
-        legend_below(fig, axes.flat[0], columns=4)
+        fig.legend(handles=[Line2D([], [], color=c, label=w) for w, c in colours.items()], title="weather",
+                   loc="outside lower center", ncols=min(4, len(weathers)), frameon=False)
         fig.suptitle(heading(f"{method} training losses", caption))
     return fig
 
