@@ -61,6 +61,10 @@ def test_weights_labels_say_which_network(tmp_path: Path, monkeypatch: pytest.Mo
     assert auto.calibrated and "random_calibrated" in auto.label and "auto" in auto.label
     plain = nst.resolve_weights("none")
     assert not plain.calibrated and plain.notice == nst.RANDOM_INIT_NOTICE
+    # the caveat is the notice without the description the label already gives
+    for w in (weights, auto, plain):
+        assert w.notice.endswith(": " + w.caveat) and w.caveat and "random init" not in w.caveat
+    assert nst.Weights(tmp_path / "file.h5", "file").caveat == ""
 
 
 def test_calibration_gives_unit_mean_activations_and_depends_only_on_seed_and_images(

@@ -152,6 +152,8 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
     table = evaluation.gap_table(gap)
     assert table.index.names == ["metric", "split", "mix"] and table.reading.str.startswith("closed").all()
     assert table.loc[("ap50_standard", "0-all", "cyclegan"), "gap closed"] == pytest.approx(expected)
+    assert evaluation.gap_reading(0.25) == "closed 25% of the gap"
+    assert evaluation.gap_reading(-2.16) == "below the baseline by 216% of the gap"
     sentences = evaluation.comparison_sentences(study).sentences
     assert any("leaves a gap for a translator to close" in s and "cyclegan closed" in s for s in sentences)
     assert any(s.startswith("**cyclegan** is above **baseline** on bucket 0-all") for s in sentences)

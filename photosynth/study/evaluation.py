@@ -443,13 +443,18 @@ def gap_absence(workspace: Workspace, mixes: Sequence[str], oracle: str = "oracl
             "every clone frame again in real style, has one; here the differences to the baseline are all there is.")
 
 
+def gap_reading(closed: float) -> str:
+    """The share of the gap closed in words: a negative share is a mix below the baseline."""
+    return f"closed {closed:.0%} of the gap" if closed >= 0 else f"below the baseline by {-closed:.0%} of the gap"
+
+
 def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
     """Gap closed per bucket, metric and mix: ``oracle − baseline`` with its interval, then the share closed
     with its interval where there is a gap, else the verdict (``reading``) in its place."""
     from photosynth.metrics.bootstrap import GAP_OPEN
 
     part = gap[gap["group"] == group].copy()
-    part["reading"] = [f"closed {c:.0%} of the gap" if v == GAP_OPEN else f"{v} in the toy world"
+    part["reading"] = [gap_reading(c) if v == GAP_OPEN else f"{v} in the toy world"
                        for c, v in zip(part["closed"], part["verdict"])]
     columns = ["metric", "split", "mix", "gap", "gap_lo", "gap_hi", "closed", "lo", "hi", "reading"]
     return part[columns].rename(columns={"gap": "oracle − baseline", "gap_lo": "gap lo", "gap_hi": "gap hi",

@@ -48,14 +48,16 @@ from photosynth.runtime import VGG16_NOTOP, VGG16_NOTOP_BYTES
 #: Caffe (VGG) channel means, BGR order.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 VGG16_NOTOP_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/vgg16/{VGG16_NOTOP}"
+#: What the outputs of a random-init VGG16 are, beside the weights' label.
+RANDOM_INIT_CAVEAT = "these images show the method's mechanics, not a real style transfer"
 #: What every output made with a random-init VGG16 says about itself.
-RANDOM_INIT_NOTICE = (
-    "VGG16 weights=None (random init): these images show the method's mechanics, not a real style transfer"
-)
+RANDOM_INIT_NOTICE = f"VGG16 weights=None (random init): {RANDOM_INIT_CAVEAT}"
+#: What the outputs of the calibrated random VGG16 are, beside the weights' label.
+CALIBRATED_CAVEAT = "a style transfer with random features, not the ImageNet-trained VGG16 the study used"
 #: What every output made with the calibrated random VGG16 says about itself.
 CALIBRATED_NOTICE = (
     "VGG16 random_calibrated (random init, each channel scaled to unit mean activation, loss terms balanced per "
-    "frame): a style transfer with random features, not the ImageNet-trained VGG16 the study used"
+    f"frame): {CALIBRATED_CAVEAT}"
 )
 #: Calibration images per kind (frames, style photos) that ``nst_dataset`` draws.
 CALIBRATION_IMAGES = 16
@@ -181,6 +183,13 @@ class Weights:
         if self.calibrated:
             return CALIBRATED_NOTICE
         return RANDOM_INIT_NOTICE if self.random_init else ""
+
+    @property
+    def caveat(self) -> str:
+        """What :attr:`notice` adds to :attr:`label`, for text that shows both ("" for trained weights)."""
+        if self.calibrated:
+            return CALIBRATED_CAVEAT
+        return RANDOM_INIT_CAVEAT if self.random_init else ""
 
 
 def default_weights_path() -> Path:
