@@ -481,19 +481,20 @@ def predict_sets(
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: no such file")
-    model_key = {"weights": str(weights.resolve()), "weights_digest": file_digest(weights)}  # hashed once
+    shared_key = {"weights": str(weights.resolve()), "weights_digest": file_digest(weights)}  # hashed once
+    kept_settings = {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")}
     todo = []
     for data, coco_gt, out in sets:
         coco_gt, out = Path(coco_gt), Path(out)
         if not coco_gt.is_file():
             raise FileNotFoundError(f"{coco_gt}: no such file")
         key = {
-            **model_key,
+            **shared_key,
             "data": str(Path(data).resolve()),
             "split": split,
             "coco_gt": str(coco_gt.resolve()),
             "coco_digest": file_digest(coco_gt),
-            "settings": {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")},
+            "settings": kept_settings,
         }
         meta = out.with_suffix(".manifest.json")
         if out.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:

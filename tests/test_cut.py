@@ -12,10 +12,10 @@ from cyclegan_toy import make_images, single_thread  # noqa: F401 (autouse fixtu
 
 from photosynth.cli import main
 from photosynth.imageio import image_size
+from photosynth.translate.cyclegan import report
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.cut import PatchSampleF, encoder_features, layer_channels, patch_nce_loss
-from photosynth.translate.cyclegan import report
 from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig, weather_configs
 from photosynth.translate.cyclegan.model import load_generator
 from photosynth.translate.cyclegan.networks import ResnetGenerator

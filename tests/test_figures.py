@@ -89,6 +89,16 @@ def test_every_figure_fits_the_column_with_legible_text(name: str) -> None:
     assert float(text[figures.FONT_KEY]) * dpi / 72 * shown / width >= figures.SMALL_PRINT_PX, (width, text)
 
 
+def _colours_by_level(fig) -> dict[float, set]:
+    """The colours of every 3-point line of ``fig``'s panels, by the constant level the line is drawn at."""
+    seen: dict[float, set] = {}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if len(line.get_ydata()) == 3:
+                seen.setdefault(float(line.get_ydata()[0]), set()).add(line.get_color())
+    return seen
+
+
 def test_loss_curves_give_each_weather_one_colour_in_every_panel_and_name_each_panels_dashes() -> None:
     # each weather's losses are one constant, so a line's height tells its weather; the rows are ordered so that
     # sorting by step puts the weathers in a different order in each panel (what broke the colours before)
@@ -97,11 +107,8 @@ def test_loss_curves_give_each_weather_one_colour_in_every_panel_and_name_each_p
             for names in report.PANELS.values() for name in names for s in range(3)
             for w in (list(level) if name.endswith("A") else list(level)[::-1])]
     fig = report.plot_losses(pd.DataFrame(rows), "profile smoke")
-    seen: dict[float, set] = {}
+    seen = _colours_by_level(fig)
     for ax, names in zip(fig.axes, report.PANELS.values(), strict=True):
-        for line in ax.get_lines():
-            if len(line.get_ydata()) == 3:
-                seen.setdefault(float(line.get_ydata()[0]), set()).add(line.get_color())
         assert [t.get_text() for t in ax.get_legend().get_texts()] == list(names)
     assert sorted(seen) == [1.0, 2.0, 3.0] and all(len(c) == 1 for c in seen.values()), seen
     colours = {next(iter(c)) for c in seen.values()}
@@ -116,11 +123,7 @@ def test_pr_curves_keep_each_mixs_colour_where_a_mix_lacks_a_class() -> None:
             for m, level in (("baseline", 0.2), ("cyclegan", 0.5), ("nst", 0.8))
             for c in ("Car", "Truck") if (m, c) != ("baseline", "Truck") for r in (0.0, 0.5, 1.0)]
     fig = figures.pr_curves(pd.DataFrame(rows), "toy world")
-    seen: dict[float, set] = {}
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            if len(line.get_ydata()) == 3:
-                seen.setdefault(float(line.get_ydata()[0]), set()).add(line.get_color())
+    seen = _colours_by_level(fig)
     assert sorted(seen) == [0.2, 0.5, 0.8] and all(len(c) == 1 for c in seen.values()), seen
     plt.close(fig)
 

@@ -26,8 +26,7 @@ def option_table(configs: Mapping[str, CycleGANConfig], base: CycleGANConfig | N
     values = {name: config.to_dict() for name, config in configs.items()}
     reference = base.to_dict() if base is not None else {}
     names = list(dict.fromkeys(k for v in values.values() for k in v))
-    changed = [k for k in names if any(k not in reference or v.get(k) != reference[k] for v in values.values())]
-    shown = names if base is None else changed
+    shown = [k for k in names if any(k not in reference or v.get(k) != reference[k] for v in values.values())]
     table = pd.DataFrame({name: {k: str(v.get(k, "")) for k in shown} for name, v in values.items()}, index=shown)
     return table.rename_axis("option")
 
