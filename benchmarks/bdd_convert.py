@@ -32,7 +32,7 @@ def make_labels(path: Path, frames: int, unique: int, seed: int) -> tuple[int, i
     The toy world renders ``unique`` frames (20–130 per second on the shared 2-core machine); they are
     repeated with fresh names (``<id>-r<k>.jpg``) and label ids until ``frames`` entries are written.
     """
-    from photosynth.datasets.toyworld import bdd_labels
+    from photosynth.toyworld.world import bdd_labels
 
     source = list(tqdm(bdd_labels(min(unique, frames), seed, layout="2018"), total=min(unique, frames),
                        desc="toy world labels", unit="frame"))  # fmt: skip

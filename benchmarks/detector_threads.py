@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from photosynth import detect, runtime  # noqa: E402
-from photosynth.datasets.toyworld import make_toyworld  # noqa: E402
+from photosynth.toyworld.world import make_toyworld  # noqa: E402
 from photosynth.study.mixes import build_mix  # noqa: E402
 
 

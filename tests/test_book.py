@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from photosynth import pipeline
+from photosynth.report import pipeline
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_environment_page_shows_this_run(smoke_book: tuple[Path, subprocess.Comp
 def test_smoke_book_prints_as_one_pdf_in_reading_order(smoke_book: tuple[Path, subprocess.CompletedProcess]) -> None:
     from pypdf import PdfReader
 
-    from photosynth.pdf import toc_files, write_pdf
+    from photosynth.report.pdf import toc_files, write_pdf
 
     root, done = smoke_book
     assert done.returncode == 0, done.stderr[-4000:]

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from photosynth.bookcheck import check_site, figure_record, pages
-from photosynth.figures import DPI_KEY, FONT_KEY
+from photosynth.report.bookcheck import check_site, figure_record, pages
+from photosynth.report.figures import DPI_KEY, FONT_KEY
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 

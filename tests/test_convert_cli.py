@@ -76,7 +76,7 @@ def test_relative_out_and_rerun_leave_no_stale_files(tmp_path: Path, monkeypatch
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.toyworld.world import make_toyworld
 
     return make_toyworld(tmp_path_factory.mktemp("toy"), scenes=1, frames=3, scale=0.1, kitti_object=3, bdd_train=0,
                          bdd_val=6, variations=["clone", "fog"], progress=False)  # fmt: skip

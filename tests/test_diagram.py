@@ -6,7 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from photosynth.diagram import EDGES, STAGES, pipeline_diagram  # noqa: E402
+from photosynth.report.diagram import EDGES, STAGES, pipeline_diagram  # noqa: E402
 
 
 def test_diagram_draws_every_stage_and_edge() -> None:

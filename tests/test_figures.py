@@ -15,10 +15,10 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from photosynth import figures  # noqa: E402
-from photosynth.diagram import pipeline_diagram  # noqa: E402
+from photosynth.report import figures  # noqa: E402
+from photosynth.report.diagram import pipeline_diagram  # noqa: E402
 from photosynth.study.datasets import class_counts_plot, occlusion_histogram  # noqa: E402
-from photosynth.translate import gallery  # noqa: E402
+from photosynth.report import gallery  # noqa: E402
 from photosynth.translate.cyclegan import report  # noqa: E402
 
 MIXES = ["baseline", "cyclegan", "nst", "augment"]

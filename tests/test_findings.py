@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from photosynth.findings import findings, tidy_means
+from photosynth.report.findings import findings, tidy_means
 
 SPLITS = ["0-5", "0-10", "0-all"]
 

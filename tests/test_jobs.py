@@ -101,7 +101,7 @@ def test_finished_calls_run_here_and_are_never_submitted(tmp_path: Path) -> None
 
 def test_profile_override_sets_one_slurm_key(project_root: Path) -> None:
     """``--set common.slurm.partition=gpu`` changes one key and keeps the profile's others."""
-    from photosynth import pipeline
+    from photosynth.report import pipeline
 
     prof = pipeline.load_profile("full", project_root, ["common.executor=slurm", "common.slurm.partition=gpu",
                                                         "common.slurm.sbatch.account=lab"])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from photosynth.bookcheck import CHROMIUM_ARGS, chromium_path
+from photosynth.report.bookcheck import CHROMIUM_ARGS, chromium_path
 
 NOTEBOOK = "00_environment"
 

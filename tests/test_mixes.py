@@ -270,7 +270,7 @@ def test_cli_builds_a_mix_and_reports_usage_errors(tmp_path: Path, capsys: pytes
 
 def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:
     from photosynth.datasets.kitti import read_kitti_tracking
-    from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.toyworld.world import make_toyworld
 
     world = make_toyworld(tmp_path / "data", scenes=2, frames=14, scale=0.1, kitti_object=0, bdd_train=0,
                           bdd_val=0, variations=list(VARIATION_SOURCES), progress=False)  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from photosynth.pdf import toc_files, write_pdf
+from photosynth.report.pdf import toc_files, write_pdf
 
 TOC = """format: jb-book
 root: book/index

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 import yaml
 
-from photosynth import pipeline
+from photosynth.report import pipeline
 from photosynth.runtime import Workspace
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from photosynth import preflight
+from photosynth.report import preflight
 from photosynth.metrics.domain_gap import INCEPTION_FILE
 from photosynth.runtime import VGG16_NOTOP, Workspace
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from photosynth.imageio import image_size
-from photosynth.pipeline import load_profile
+from photosynth.report.pipeline import load_profile
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from photosynth.datasets.report import ConversionReport
-from photosynth.datasets.toyworld import make_toyworld
+from photosynth.toyworld.world import make_toyworld
 from photosynth.study.mixes import SOURCES, VARIATION_SOURCES, load_sources, plan_mix
 
 #: (scene, frame, source, split, boxes) of the baseline mix over a toy world of 5 scenes × 8 frames, seed 0.

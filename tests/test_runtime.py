@@ -18,7 +18,7 @@ from photosynth.runtime import Workspace
 
 def test_import_photosynth_changes_no_global_state() -> None:
     code = ("import numpy as np, os, sys; before = (np.get_printoptions(), dict(os.environ));"
-            "import photosynth, photosynth.runtime, photosynth.pipeline, photosynth.cli, photosynth.imageio, photosynth.frames;"
+            "import photosynth, photosynth.runtime, photosynth.report.pipeline, photosynth.cli, photosynth.imageio, photosynth.frames;"
             "assert np.get_printoptions() == before[0]; assert dict(os.environ) == before[1];"
             "assert 'ultralytics' not in sys.modules and 'torch' not in sys.modules and 'tensorflow' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -116,7 +116,7 @@ def test_statistics_by_hand(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def toy_bdd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.toyworld.world import make_toyworld
 
     root = tmp_path_factory.mktemp("toy")
     make_toyworld(root, scenes=1, frames=1, scale=0.1, kitti_object=0, bdd_train=12, bdd_val=16, seed=3,

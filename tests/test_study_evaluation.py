@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from photosynth import detect, figures
+from photosynth import detect
+from photosynth.report import figures
 from photosynth.atomic import write_json
 from photosynth.cli import main
 from photosynth.runtime import Workspace

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from photosynth import tables
+from photosynth.report import tables
 
 
 def _diffs() -> pd.DataFrame:

@@ -11,9 +11,9 @@ import pytest
 
 from photosynth.datasets.bdd100k import BDD_IMAGE_SIZE, bdd_frames, read_bdd100k
 from photosynth.datasets.kitti import read_kitti_object, read_kitti_tracking
-from photosynth.datasets.toyscene import FIRST_OWNER, OCCLUDED_BELOW, Camera, Thing, rasterize
-from photosynth.datasets.toystyle import VARIATIONS
-from photosynth.datasets.toyworld import (
+from photosynth.toyworld.scene import FIRST_OWNER, OCCLUDED_BELOW, Camera, Thing, rasterize
+from photosynth.toyworld.style import VARIATIONS
+from photosynth.toyworld.world import (
     STUDY_WEATHERS, Street, bdd_conditions, bdd_labels, bdd_record, make_toyworld,
 )  # fmt: skip
 from photosynth.datasets.vkitti2 import OCCUPANCY_THRESHOLD, read_vkitti2

@@ -125,7 +125,7 @@ def test_gallery_grid_gif_and_loss_curves(tmp_path: Path) -> None:
     matplotlib.use("Agg")
     import pandas as pd
 
-    from photosynth.translate import gallery
+    from photosynth.report import gallery
 
     frames = [scene(i) for i in range(3)]
     fig = gallery.image_grid({"fog": {"a": frames[0], "b": frames[1]}, "rain": {"a": frames[2]}}, "t", "caption")

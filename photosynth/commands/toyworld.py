@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handler(args: argparse.Namespace) -> int:
     """Generate the toy world and print its paths and counts as JSON."""
     from photosynth.cli import UsageError
-    from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.toyworld.world import make_toyworld
 
     if not 1 <= args.scenes <= 5:
         raise UsageError(f"--scenes must be 1..5, got {args.scenes}")

@@ -50,7 +50,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _context(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Workspace, training parameters and results parameters of the profile (with overrides)."""
-    from photosynth.pipeline import PipelineError, load_profile, project_root
+    from photosynth.report.pipeline import PipelineError, load_profile, project_root
     from photosynth.runtime import Workspace
 
     try:

@@ -483,7 +483,7 @@ def figure(table: pd.DataFrame, weather: str, caption: str = "") -> Any:
     colours |= {CLONE: "#9a9a9a", VKITTI: "#c8c8c8", ORACLE: "#4a4a4a"}
     panels = (("ssim", "SSIM to the oracle ↑"), ("psnr", "PSNR to the oracle (dB) ↑"),
               ("kid", f"KID to BDD {part.bdd_domain[0]} ↓"), ("content_kept", "content kept ↑"))  # fmt: skip
-    from photosynth.figures import WIDTH_IN, book_style, heading
+    from photosynth.report.figures import WIDTH_IN, book_style, heading
 
     y = np.arange(len(names))
     with book_style():

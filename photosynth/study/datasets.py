@@ -1,7 +1,7 @@
 """The datasets stage of a workspace (notebook 01): dataset roots, the dataset table and its figures.
 
 :func:`prepare_data` fills ``<workspace>/data/{kitti_object,kitti_tracking,vkitti2,bdd100k}``: symbolic
-links to real roots when given, else the toy world (:func:`photosynth.datasets.toyworld.make_toyworld`).
+links to real roots when given, else the toy world (:func:`photosynth.toyworld.world.make_toyworld`).
 Later stages only ever look in ``<workspace>/data``.
 """
 
@@ -40,7 +40,7 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
     ``data/vkitti2`` then joins the two (:func:`photosynth.datasets.vkitti2.join_roots`).
     Returns ``{"source": "toy world" | "real data", "roots": {name: path}}``.
     """
-    from photosynth.datasets.toyworld import make_toyworld
+    from photosynth.toyworld.world import make_toyworld
     from photosynth.datasets.vkitti2 import join_roots, unjoin
 
     data = Path(workspace_root) / "data"
@@ -155,7 +155,7 @@ def occlusion_histogram(per_image: Mapping[int | str, int], cuts: Sequence[int],
     """Bar chart: images by number of occluded vehicles, with the bucket cut points as dashed lines."""
     import matplotlib.pyplot as plt
 
-    from photosynth.figures import book_style, figure_size, heading
+    from photosynth.report.figures import book_style, figure_size, heading
 
     counts = {int(k): int(v) for k, v in per_image.items()}
     xs = np.arange(max(counts, default=0) + 1)
@@ -176,7 +176,7 @@ def class_counts_plot(stats: pd.DataFrame, caption: str = ""):  # noqa: ANN201
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from photosynth.figures import book_style, figure_size, heading
+    from photosynth.report.figures import book_style, figure_size, heading
 
     table = stats.groupby(["dataset", "class"], as_index=False)[["boxes", "occluded"]].sum()
     with book_style():

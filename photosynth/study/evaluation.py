@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from photosynth.atomic import atomic_open
-from photosynth.findings import Findings, compare
-from photosynth.tables import label
+from photosynth.report.findings import Findings, compare
+from photosynth.report.tables import label
 from photosynth import detect
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
@@ -267,7 +267,7 @@ def detection_examples(
     """The ``count`` images with the most ground truth boxes, with the detections of the mix's detector (one
     training seed) above ``min_score``.
 
-    Returns dicts for :func:`photosynth.figures.detection_examples`.
+    Returns dicts for :func:`photosynth.report.figures.detection_examples`.
     """
     gt = json.loads(eval_set.coco.read_text())
     ids = detect.match_image_ids(eval_set.coco, detect.dataset_images(eval_set.data))
@@ -470,7 +470,7 @@ def _interval_text(lo: float, hi: float, level: float) -> str:
 
 def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric: str = "ap50_standard") -> Findings:
     """The Discussion's sentences on bucket ``split`` (default: the widest bucket) and ``metric``: each mix against
-    the baseline (:func:`photosynth.findings.compare`, the Results page's wording), the gap to the oracle and the
+    the baseline (:func:`photosynth.report.findings.compare`, the Results page's wording), the gap to the oracle and the
     share of it each mix closed, and the seed-to-seed spread — every direction read from the intervals."""
     from photosynth.metrics.bootstrap import GAP_OPEN, NO_GAP
 

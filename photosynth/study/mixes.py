@@ -268,7 +268,7 @@ def sample_items(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -
 
 
 def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -> list[dict[str, Any]]:
-    """:func:`sample_items` as examples for :func:`photosynth.figures.detection_examples` (COCO ``gt`` boxes)."""
+    """:func:`sample_items` as examples for :func:`photosynth.report.figures.detection_examples` (COCO ``gt`` boxes)."""
     return [
         {"image": item.frame.image, "label": f"{item.source} · {item.scene} #{item.index} · {item.split}",
          "gt": [[b.x1, b.y1, b.width, b.height] for b in item.frame.mapped_boxes], "pred": []}
@@ -278,7 +278,7 @@ def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0
 
 def samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, caption: str = "", columns: int = 4):
     """Sample frames of every source of a mix with their ground-truth boxes (a matplotlib ``Figure``)."""
-    from photosynth import figures
+    from photosynth.report import figures
 
     title = f"Mix {result.mix}: sample frames per source"
     return figures.detection_examples(sample_examples(result.items, per_source, seed), caption, title, columns)

@@ -64,7 +64,7 @@ def plot_losses(
     import seaborn as sns
     from matplotlib.lines import Line2D
 
-    from photosynth.figures import WIDTH_IN, book_style, heading
+    from photosynth.report.figures import WIDTH_IN, book_style, heading
 
     weathers = list(dict.fromkeys(losses["weather"]))
     data = losses.sort_values("step", kind="stable").copy()
@@ -113,7 +113,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
     """Grid: one row per frame, one column per panel (original, then each weather)."""
     import matplotlib.pyplot as plt
 
-    from photosynth.figures import WIDTH_IN, book_style, heading
+    from photosynth.report.figures import WIDTH_IN, book_style, heading
 
     if not rows:
         raise ValueError("no frames to show")
@@ -135,7 +135,7 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
 
 def write_gif(rows: Sequence[list[tuple[str, np.ndarray]]], path: str | Path, width: int = 620, ms: int = 700) -> Path:
     """Animated GIF cycling through each frame's panels (labelled), written atomically."""
-    from photosynth.translate.gallery import write_gif as write_frames
+    from photosynth.report.gallery import write_gif as write_frames
 
     images = []
     for panels in rows:

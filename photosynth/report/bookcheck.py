@@ -4,7 +4,7 @@ Per page: it loads, every image loads (``naturalWidth > 0``), MathJax typeset ev
 in the text, no output shown as a Python repr), every internal link points to a file that
 exists (and to an anchor that exists on it), no table shows ``NaN`` or pandas' integer index, and every figure is
 legible as displayed: the smallest font the figure recorded when it was saved (PNG text chunks written by
-:func:`photosynth.figures.figure_png`), scaled by its displayed / natural width, is not smaller than the page's
+:func:`photosynth.report.figures.figure_png`), scaled by its displayed / natural width, is not smaller than the page's
 small print (the computed size of ``<small>`` in the text column) at a :data:`VIEWPORT` window.
 """
 
@@ -97,7 +97,7 @@ def figure_record(data: bytes) -> tuple[float, float] | None | str:
     ``None`` for any other image (not a figure: a photo, a GIF, a logo)."""
     from PIL import Image, UnidentifiedImageError
 
-    from photosynth.figures import DPI_KEY, FONT_KEY
+    from photosynth.report.figures import DPI_KEY, FONT_KEY
 
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -130,7 +130,7 @@ def figure_problems(report: PageReport, page: Path, images: list, small_px: floa
         name = f"figure {number} ({src.rsplit('/', 1)[-1][:40]})"
         if record == "matplotlib":
             report.problems.append(f"{name}: a matplotlib figure without a font record (draw it with "
-                                   "photosynth.figures.book_style)")
+                                   "photosynth.report.figures.book_style)")
         elif record is not None:
             points, dpi = record
             px = points * dpi / 72 * shown / natural

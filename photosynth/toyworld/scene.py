@@ -3,7 +3,7 @@
 Objects live in a ground-plane world (``X`` right, ``Y`` up, ``Z`` ahead, metres; the ego camera at the
 origin). A :class:`Camera` projects their faces into the image; :func:`rasterize` paints them far-to-near
 into a flat-shaded image and an owner mask, so every object's visible fraction is exact from the render
-order. Styles (synthetic vs "real", weather) are applied afterwards by :mod:`photosynth.datasets.toystyle`.
+order. Styles (synthetic vs "real", weather) are applied afterwards by :mod:`photosynth.toyworld.style`.
 """
 
 from __future__ import annotations

@@ -257,7 +257,7 @@ def _first_line(source: str) -> str:
 
 def toc_notebooks(root: str | Path) -> list[Path]:
     """Executed notebooks the book's ``_toc.yml`` refers to (``book/executed/*``), in reading order."""
-    from photosynth.pdf import toc_files
+    from photosynth.report.pdf import toc_files
 
     prefix = EXECUTED_DIR.as_posix() + "/"
     return [Path(root) / f"{f}.ipynb" for f in toc_files(root) if f.startswith(prefix)]

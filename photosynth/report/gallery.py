@@ -24,7 +24,7 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
     """One row per key of ``rows``; each row maps a column label to an image (array or file)."""
     import matplotlib.pyplot as plt
 
-    from photosynth.figures import WIDTH_IN, book_style, heading
+    from photosynth.report.figures import WIDTH_IN, book_style, heading
 
     if not rows:
         raise ValueError("no images to show")
@@ -59,7 +59,7 @@ def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from photosynth.figures import WIDTH_IN, book_style, heading, legend_below
+    from photosynth.report.figures import WIDTH_IN, book_style, heading, legend_below
 
     missing = {"weather", "step", *TERMS} - set(losses.columns)
     if missing:

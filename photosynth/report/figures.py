@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from photosynth.tables import label
+from photosynth.report.tables import label
 
 #: Training-log columns shown by :func:`training_curves` (ultralytics ``results.csv`` names) and their labels.
 CURVES: dict[str, str] = {

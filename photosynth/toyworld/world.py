@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from photosynth.datasets.toyscene import STREET_PERIOD, Camera, Facade, Raster, Thing, View, rasterize
-from photosynth.datasets.toystyle import VARIATIONS, real, synthetic
+from photosynth.toyworld.scene import STREET_PERIOD, Camera, Facade, Raster, Thing, View, rasterize
+from photosynth.toyworld.style import VARIATIONS, real, synthetic
 from photosynth.atomic import write_text
 from photosynth.imageio import write_image
 from photosynth.study.mixes import SOURCES, WEATHER_SLOTS

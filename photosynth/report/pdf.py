@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from photosynth.atomic import atomic_open
-from photosynth.bookcheck import CHROMIUM_ARGS, VIEWPORT, chromium_path
+from photosynth.report.bookcheck import CHROMIUM_ARGS, VIEWPORT, chromium_path
 
 #: Where the PDF lands, relative to the project's ``_build`` folder.
 PDF_PATH = Path("pdf") / "photosynth.pdf"
@@ -56,7 +56,7 @@ def write_pdf(root: str | Path, html_dir: str | Path | None = None, out: str | P
     """Print every page of the built book (``html_dir``, default ``<root>/_build/html``) into one PDF.
 
     Returns its path (default ``<root>/_build/pdf/photosynth.pdf``). Needs Chromium (see
-    :func:`photosynth.bookcheck.chromium_path`) and a built book: a page of the toc that was not built is an error.
+    :func:`photosynth.report.bookcheck.chromium_path`) and a built book: a page of the toc that was not built is an error.
     """
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader, PdfWriter

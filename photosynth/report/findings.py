@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from photosynth.tables import format_value, label
+from photosynth.report.tables import format_value, label
 
 #: Below this absolute size a mean difference between the two AP definitions is reported as agreement.
 AGREEMENT = 0.0005

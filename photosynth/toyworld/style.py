@@ -13,7 +13,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from photosynth.datasets.toyscene import FIRST_OWNER, GROUND, ROAD, SKY, Raster
+from photosynth.toyworld.scene import FIRST_OWNER, GROUND, ROAD, SKY, Raster
 
 #: vKITTI2 variations and how their geometry differs from ``clone`` (camera yaw in degrees, left positive).
 VARIATIONS: dict[str, float] = {

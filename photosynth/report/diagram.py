@@ -29,7 +29,7 @@ def pipeline_diagram() -> Figure:
 
     Drawn top to bottom (a stage's column in :data:`STAGES` is its row on the page) to fit the book's text column.
     """
-    from photosynth.figures import WIDTH_IN, book_style
+    from photosynth.report.figures import WIDTH_IN, book_style
 
     with book_style():
         fig, ax = plt.subplots(figsize=(WIDTH_IN, 7.2))
