@@ -8,7 +8,8 @@ from importlib import metadata
 from typing import TYPE_CHECKING
 
 from photosynth import __version__
-from photosynth.runtime import device, local_weights
+from photosynth.runtime import device
+from photosynth.weights import local_weights
 
 if TYPE_CHECKING:
     import pandas as pd

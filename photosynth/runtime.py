@@ -18,9 +18,6 @@ from types import ModuleType
 
 #: Environment variable that moves the default workspace root (``runs/``).
 RUNS_ENV = "PHOTOSYNTH_RUNS"
-#: The Keras VGG16 weights file the NST needs (``weights="imagenet"``).
-VGG16_NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-VGG16_NOTOP_BYTES = 58_889_256
 
 
 @dataclass(frozen=True)
@@ -213,16 +210,3 @@ def device(preferred: str | None = None) -> str:
     except ImportError:
         return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def local_weights() -> dict[str, Path | None]:
-    """Which optional pretrained weights are present locally (never downloaded)."""
-    from photosynth.metrics.domain_gap import INCEPTION_FILES, torch_cache
-
-    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-    inception = [torch_cache() / name for name in INCEPTION_FILES]
-    candidates = {
-        "keras_vgg16_notop": keras_home / "models" / VGG16_NOTOP,
-        "torch_inception_fid": next((p for p in inception if p.is_file()), inception[0]),
-    }
-    return {name: (path if path.is_file() else None) for name, path in candidates.items()}

@@ -10,7 +10,7 @@ import torch
 from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (autouse fixture)
 from PIL import Image
 
-from photosynth.study.splits import STYLE_DOMAINS
+from photosynth.design import STYLE_DOMAINS
 from photosynth import cli
 from photosynth.imageio import ImageError, image_size, read_rgb
 from photosynth.runtime import Workspace

@@ -8,17 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photosynth.metrics.domain_gap import (
-    INCEPTION_FILE,
-    INCEPTION_FILES,
-    domain_gap,
-    extract_features,
-    feature_network,
-    fid,
-    inception_network,
-    inception_weights,
-    kid,
-)
+from photosynth.metrics.domain_gap import domain_gap, extract_features, feature_network, fid, inception_network, kid
+from photosynth.weights import INCEPTION_FILE, INCEPTION_FILES, inception_weights
 
 
 def tiny_net():

@@ -13,11 +13,8 @@ import yaml
 from photosynth.cli import main
 from photosynth.frames import Box, Frame
 from photosynth.imageio import write_image
+from photosynth.design import SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
 from photosynth.study.mixes import (
-    SCENE_SEQUENCES,
-    SOURCES,
-    VARIATION_SOURCES,
-    WEATHER_SLOTS,
     MissingFramesError,
     assign_splits,
     build_mix,
@@ -28,7 +25,6 @@ from photosynth.study.mixes import (
     sample_examples,
     sample_items,
     samples_figure,
-    source_of,
     translation_sources,
 )
 

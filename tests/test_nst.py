@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosynth.study.splits import STYLE_DOMAINS
+from photosynth.design import STYLE_DOMAINS
 from photosynth import imageio
-from photosynth.runtime import VGG16_NOTOP
+from photosynth.weights import VGG16_NOTOP
 from photosynth.translate import frameset, nst, nst_dataset
 
 SIZE = (32, 16)  # working (width, height): the smallest that reaches block5 with a 1×2 map

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from photosynth.report import preflight
-from photosynth.metrics.domain_gap import INCEPTION_FILE
-from photosynth.runtime import VGG16_NOTOP, Workspace
+from photosynth.weights import INCEPTION_FILE
+from photosynth.runtime import Workspace
+from photosynth.weights import VGG16_NOTOP
 
 
 def test_full_profile_on_this_machine_lists_every_missing_input_at_once(project_root: Path, tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from photosynth.datasets.report import ConversionReport
 from photosynth.toyworld.world import make_toyworld
-from photosynth.study.mixes import SOURCES, VARIATION_SOURCES, load_sources, plan_mix
+from photosynth.study.mixes import load_sources, plan_mix
+from photosynth.design import SOURCES, VARIATION_SOURCES
 
 #: (scene, frame, source, split, boxes) of the baseline mix over a toy world of 5 scenes × 8 frames, seed 0.
 GOLDEN: list[tuple[str, int, str, str, int, str]] = [

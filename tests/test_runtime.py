@@ -76,15 +76,6 @@ def test_device_prefers_explicit_choice() -> None:
     assert runtime.device() in {"cpu", "cuda"}
 
 
-def test_local_weights_reports_missing_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    assert runtime.local_weights()["keras_vgg16_notop"] is None
-    target = tmp_path / "models" / runtime.VGG16_NOTOP
-    target.parent.mkdir()
-    target.write_bytes(b"x")
-    assert runtime.local_weights()["keras_vgg16_notop"] == target
-
-
 def test_default_workspace_is_the_projects_runs_whatever_the_cwd(project_root: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runtime.RUNS_ENV, raising=False)

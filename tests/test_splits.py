@@ -11,8 +11,9 @@ import pytest
 
 from photosynth.frames import Box, Frame
 from photosynth.imageio import write_image
+from photosynth.design import STYLE_DOMAINS, Domain
 from photosynth.study.splits import (
-    STYLE_DOMAINS, Domain, Statistics, balanced_cuts, bucket_frames, build_splits, instance_shares, sample_domain,
+    Statistics, balanced_cuts, bucket_frames, build_splits, instance_shares, sample_domain,
     summary_table, write_eval_set, write_weather_lists,
 )  # fmt: skip
 

@@ -276,7 +276,7 @@ def _digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def oracle_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A workspace whose toy world has every weather slot in two scenes (frames 4, 5, 6 and 11, 12, 13)."""
-    from photosynth.study.mixes import VARIATION_SOURCES
+    from photosynth.design import VARIATION_SOURCES
 
     ws = tmp_path_factory.mktemp("oracle")
     world = make_toyworld(ws / "data", scenes=2, frames=14, scale=0.1, kitti_object=0, bdd_train=0, bdd_val=0,
@@ -286,7 +286,8 @@ def oracle_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_oracle_frames_are_exactly_the_weather_slots_at_the_clone_size(oracle_world: dict) -> None:
     from photosynth.imageio import mirrored_path
-    from photosynth.study.mixes import WEATHER_SLOTS, translation_sources
+    from photosynth.study.mixes import translation_sources
+    from photosynth.design import WEATHER_SLOTS
 
     vkitti, oracle = Path(oracle_world["vkitti2"]), Path(oracle_world["oracle"])
     expected = {}
@@ -317,7 +318,8 @@ def test_oracle_is_the_real_render_of_the_clone_geometry(oracle_world: dict) -> 
 def test_oracle_mix_has_the_clone_frames_labels(oracle_world: dict) -> None:
     from photosynth.datasets.vkitti2 import read_vkitti2
     from photosynth.datasets.yolo import label_lines
-    from photosynth.study.mixes import WEATHER_SLOTS, build_workspace_mixes, link_oracle
+    from photosynth.study.mixes import build_workspace_mixes, link_oracle
+    from photosynth.design import WEATHER_SLOTS
 
     ws = oracle_world["workspace"]
     link = link_oracle(ws)

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from photosynth.cli import UsageError
     from photosynth.metrics import fidelity
     from photosynth.study.evaluation import feature_net
-    from photosynth.study.mixes import WEATHER_SLOTS
+    from photosynth.design import WEATHER_SLOTS
 
     folders = [Path(f) for f in args.translated]
     for flag, path in [*(("--translated", f) for f in folders), ("--vkitti2", args.vkitti2)]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from photosynth import imageio
 from photosynth.runtime import Workspace, configure
-from photosynth.study.splits import STYLE_DOMAINS
+from photosynth.design import STYLE_DOMAINS
 from photosynth.translate import frameset, weather
 
 

@@ -4,8 +4,9 @@ The numbers come from the standard implementation: torchmetrics' ``FrechetIncept
 ``KernelInceptionDistance`` (cubic polynomial kernel, unbiased MMD² over random subsets). The standard features are
 torch-fidelity's TF-faithful port of the Inception-v3 FID network (pool3, 2048-d; images fed at their own size as
 uint8 and resized inside the network the way TensorFlow 1 did), loaded from a local weights file — never downloaded:
-:data:`INCEPTION_FILE` in ``$TORCH_HOME/hub/checkpoints/`` (torch-fidelity's name; pytorch-fid's copy of the same
-conversion, :data:`INCEPTION_FILES`\\[1], is accepted too) or an explicit path. With that file the FID is the kind
+:data:`photosynth.weights.INCEPTION_FILE` in ``$TORCH_HOME/hub/checkpoints/`` (torch-fidelity's name;
+pytorch-fid's copy of the same conversion, :data:`photosynth.weights.INCEPTION_FILES`\\[1], is accepted too) or an
+explicit path. With that file the FID is the kind
 papers publish. Any other network can be passed instead (:func:`feature_network`, e.g. the toy world's seeded
 random CNN); every result carries the network's name and a ``comparable`` flag, so a table never passes such a
 network off as a published-comparable FID.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import pickle
 import warnings
 from collections.abc import Iterator, Sequence
@@ -29,16 +29,7 @@ from typing import Any
 import numpy as np
 
 from photosynth.imageio import read_rgb
-
-#: torch-fidelity's (and so torchmetrics') file name for the TF Inception-v3 FID weights, as ``torch.hub`` caches it.
-INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
-#: Accepted names, in search order: torch-fidelity's, then pytorch-fid's (same conversion, same parameter names).
-INCEPTION_FILES: tuple[str, ...] = (INCEPTION_FILE, "pt_inception-2015-12-05-6726825d.pth")
-#: Approximate size of the weights file (23.9 M float32 parameters).
-INCEPTION_SIZE = "about 96 MB"
-#: Where torch-fidelity downloads it from (for the error message; photosynth never downloads).
-INCEPTION_URL = "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILE
-
+from photosynth.weights import inception_weights
 
 @dataclass(frozen=True)
 class FeatureNet:
@@ -89,34 +80,9 @@ def feature_network(module: Any, name: str, input_size: tuple[int, int] = (299, 
     return FeatureNet(name, Resized().eval(), input_size, comparable)
 
 
-def torch_cache() -> Path:
-    """``$TORCH_HOME/hub/checkpoints`` as ``torch.hub`` resolves it (``$XDG_CACHE_HOME/torch``, ``~/.cache/torch``)."""
-    home = os.environ.get("TORCH_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "torch"
-    return Path(home).expanduser() / "hub" / "checkpoints"
-
-
-def inception_weights(weights: str | Path | None = None) -> Path:
-    """The Inception weight file to use: ``weights`` or the first of :data:`INCEPTION_FILES` in :func:`torch_cache`."""
-    if weights is not None:
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: Inception weights file not found")
-        return path
-    folder = torch_cache()
-    for name in INCEPTION_FILES:
-        if (folder / name).is_file():
-            return folder / name
-    raise FileNotFoundError(
-        f"Inception-v3 FID weights not found: looked for {' or '.join(INCEPTION_FILES)} in {folder} "
-        f"($TORCH_HOME/hub/checkpoints). Nothing is downloaded at run time: copy {INCEPTION_FILE} ({INCEPTION_SIZE}, "
-        f"torch-fidelity's release {INCEPTION_URL}) into that folder, pass weights=PATH, or use another feature "
-        "network (gap_features: random_cnn; feature_network(module, name))."
-    )
-
-
 def inception_network(weights: str | Path | None = None) -> FeatureNet:
-    """torch-fidelity's TF-faithful Inception-v3 pool3 features (2048-d) from local weights (:func:`inception_weights`),
-    exactly the network torchmetrics' FID builds for ``feature=2048, antialias=False``."""
+    """torch-fidelity's TF-faithful Inception-v3 pool3 features (2048-d) from local weights
+    (:func:`photosynth.weights.inception_weights`), exactly the network torchmetrics' FID builds for ``feature=2048, antialias=False``."""
     path = inception_weights(weights)  # fail fast, before importing torch
     from torchmetrics.image.fid import NoTrainInceptionV3
 

@@ -79,7 +79,7 @@ class Job:
 
     @property
     def bdd_domain(self) -> str:
-        from photosynth.study.splits import STYLE_DOMAINS
+        from photosynth.design import STYLE_DOMAINS
 
         return STYLE_DOMAINS[self.weather]
 
@@ -263,7 +263,7 @@ def reference_frames(vkitti_root: str | Path, kitti_root: str | Path, oracle_roo
     (``kitti_frames`` evenly spaced ones, default all) plus, in the toy world, every oracle render
     (``<oracle_root>/<weather>/…``) with its clone frame's labels."""
     from photosynth.datasets.kitti import read_kitti_tracking
-    from photosynth.study.mixes import SCENE_SEQUENCES, WEATHER_SLOTS
+    from photosynth.design import SCENE_SEQUENCES, WEATHER_SLOTS
 
     kitti = list(read_kitti_tracking(kitti_root, sequences=sorted(SCENE_SEQUENCES.values())))
     if kitti_frames is not None and kitti_frames < len(kitti):
@@ -429,8 +429,8 @@ def workspace_jobs(workspace_root: str | Path, translators: Sequence[str],
     """The jobs of a workspace: ``data/vkitti2``, ``splits/weather/<domain>.txt``, ``translated/<name>/<weather>``
     for every name of ``translators`` that is not a reference row (clone, vkitti, oracle), and the oracle
     ``translated/oracle/<weather>`` when the toy world made one (real data has none)."""
-    from photosynth.study.mixes import WEATHER_SLOTS
-    from photosynth.study.splits import STYLE_DOMAINS
+    from photosynth.design import WEATHER_SLOTS
+    from photosynth.design import STYLE_DOMAINS
 
     root = Path(workspace_root)
     vkitti = root / "data" / "vkitti2"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from photosynth import weights as local
 from photosynth.runtime import Workspace
 
 #: Head-room on top of the estimated size of the translated frames.
@@ -122,13 +123,11 @@ def vgg16_weights(weights: Any) -> list[Missing]:
 
 def inception_weights(weights: str) -> list[Missing]:
     """The Inception-v3 file notebook 06's FID/KID loads with ``gap_features: inception`` (found as
-    :func:`photosynth.metrics.domain_gap.inception_weights` finds it)."""
-    from photosynth.metrics import domain_gap
-
+    :func:`photosynth.weights.inception_weights` finds it)."""
     try:
-        domain_gap.inception_weights(weights or None)
+        local.inception_weights(weights or None)
     except FileNotFoundError as exc:
-        path = Path(weights).expanduser() if weights else domain_gap.torch_cache() / domain_gap.INCEPTION_FILE
+        path = Path(weights).expanduser() if weights else local.torch_cache() / local.INCEPTION_FILE
         return [Missing(f"Inception weights {path} not found", "06_results.gap_features=inception", str(exc))]
     return []
 
@@ -153,7 +152,7 @@ def cuda_device(notebook: str, device: str) -> list[Missing]:
 def translation_disk(notebooks: dict[str, dict[str, Any]], workspace: Workspace) -> list[Missing]:
     """Free disk for the frames 02 (CycleGAN) and 03 (NST, augmentation) will write, estimated from the real
     vKITTI2 clone frames: each weather translates one frame index in ``len(SOURCES)``, at their mean file size."""
-    from photosynth.study.mixes import SOURCES
+    from photosynth.design import SOURCES
 
     params = notebooks.get("01_datasets", {})
     roots = [Path(str(params[k])).expanduser() for k in ("vkitti2_root", "vkitti2_rgb_root") if params.get(k)]

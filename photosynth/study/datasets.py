@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from photosynth.frames import CLASSES, Frame
-from photosynth.study.splits import Domain, Statistics
+from photosynth.study.splits import Statistics
+from photosynth.design import Domain
 
 #: Dataset roots of a workspace, in table order.
 ROOTS: tuple[str, ...] = ("kitti_tracking", "kitti_object", "vkitti2", "bdd100k")

@@ -24,14 +24,13 @@ import numpy as np
 import pandas as pd
 
 from photosynth.atomic import atomic_open
+from photosynth.design import STUDY_CLASSES
 from photosynth.report.findings import Findings, compare
 from photosynth.report.tables import label
 from photosynth import detect
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
 
-#: Classes the study averages (BDD has no vans).
-STUDY_CLASSES: tuple[str, ...] = ("Car", "Truck")
 #: Workspace folders of the evaluation sets, by group.
 GROUPS: dict[str, str] = {"bucket": "splits/buckets", "weather": "splits/weather_eval"}
 METRICS: tuple[str, ...] = ("ap50_standard", "ap50_legacy")
@@ -536,7 +535,7 @@ def inflation_sentence(table: pd.DataFrame, resolution: float = 0.0005) -> str:
 
 def feature_net(kind: str = "inception", weights: str | Path | None = None, seed: int = 0) -> Any:
     """A labelled feature network for FID/KID: ``"inception"`` (local weights, see
-    :func:`photosynth.metrics.domain_gap.inception_weights`) or ``"random_cnn"`` (a seeded random-init
+    :func:`photosynth.weights.inception_weights`) or ``"random_cnn"`` (a seeded random-init
     3-layer CNN for the toy world, labelled as not comparable to published FID)."""
     from photosynth.metrics import domain_gap
 
@@ -572,12 +571,12 @@ def domain_gap_sets(workspace: Workspace, methods: Sequence[str], domains: Mappi
     """The image sets to compare: per weather, vKITTI's clone and rendered weather and each method's
     translations (``translated/<method>/<weather>``) against the BDD domain (``splits/weather/<domain>.txt``).
 
-    ``domains`` maps vKITTI weather → BDD domain (default :data:`photosynth.study.splits.STYLE_DOMAINS`).
+    ``domains`` maps vKITTI weather → BDD domain (default :data:`photosynth.design.STYLE_DOMAINS`).
     """
     from photosynth.imageio import IMAGE_SUFFIXES, list_images
 
     if domains is None:
-        from photosynth.study.splits import STYLE_DOMAINS as domains
+        from photosynth.design import STYLE_DOMAINS as domains
     root = Path(vkitti_root) if vkitti_root else workspace.root / "data" / "vkitti2"
     out = []
     for weather, domain in domains.items():

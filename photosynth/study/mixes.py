@@ -42,25 +42,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from photosynth.atomic import write_json
+from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
 from photosynth.environment import versions
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
 
-#: The seven sources, in slot order: ``SOURCES[frame % 7]``.
-SOURCES: tuple[str, ...] = ("kitti", "clone", "morning", "sunset", "fog", "overcast", "rain")
-#: The slot of each translated weather (vKITTI2 variation names).
-WEATHER_SLOTS: dict[str, int] = {"fog": 4, "overcast": 5, "rain": 6}
-#: vKITTI2 variations a mix reads (clone also labels the translated frames).
-VARIATION_SOURCES: tuple[str, ...] = SOURCES[1:]
 #: The mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
 MIXES: tuple[str, ...] = ("baseline", "cyclegan", "cut", "nst", "augment", "oracle")
 TRANSLATED_MIXES: tuple[str, ...] = MIXES[1:]
-#: The mix of the toy world's oracle renders (a perfect translation; no translator makes it).
-ORACLE = "oracle"
-#: vKITTI2 scene → the KITTI tracking sequence it clones.
-SCENE_SEQUENCES: dict[str, str] = {
-    "Scene01": "0001", "Scene02": "0002", "Scene06": "0006", "Scene18": "0018", "Scene20": "0020",
-}  # fmt: skip
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 MANIFEST = "manifest.json"
@@ -101,13 +90,6 @@ class MixResult:
     items: list[MixItem]
     composition: pd.DataFrame
     skipped: bool
-
-
-def source_of(index: int) -> str:
-    """The source of vKITTI2 frame ``index``: ``SOURCES[index % 7]``."""
-    if index < 0:
-        raise ValueError(f"frame index must be >= 0, got {index}")
-    return SOURCES[index % len(SOURCES)]
 
 
 def check_mix(mix: str, translated: str | Path | None) -> Path | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,9 +28,8 @@ import pandas as pd
 
 from photosynth.frames import CLASSES, Frame
 from photosynth.atomic import write_text
+from photosynth.design import STYLE_DOMAINS, Domain
 
-#: vKITTI2 weather → the BDD domain whose images are its style.
-STYLE_DOMAINS: dict[str, str] = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
 #: Evaluation domains written by default (daytime weathers, then times of day).
 EVAL_DOMAINS: tuple[str, ...] = (
     "daytime_clear", "daytime_overcast", "daytime_rainy", "daytime_foggy", "daytime_snowy", "night", "dawn_dusk",
@@ -40,49 +38,6 @@ EVAL_DOMAINS: tuple[str, ...] = (
 STYLE_SOURCE_DOMAINS: tuple[str, ...] = ("daytime_clear", *STYLE_DOMAINS.values())
 #: The original study's fixed cut points.
 STUDY_CUTS: tuple[int, int] = (5, 10)
-TIMES: tuple[str, ...] = ("daytime", "night", "dawn/dusk", "undefined")
-WEATHERS: tuple[str, ...] = ("clear", "partly cloudy", "overcast", "rainy", "snowy", "foggy", "undefined")
-
-
-def _slug(value: str) -> str:
-    return re.sub(r"[ /]+", "_", value)
-
-
-@dataclass(frozen=True)
-class Domain:
-    """A BDD weather × time-of-day filter; ``None`` matches any value."""
-
-    timeofday: str | None
-    weather: str | None
-
-    @property
-    def name(self) -> str:
-        parts = [_slug(v) for v in (self.timeofday, self.weather) if v is not None]
-        return "_".join(parts) or "all"
-
-    @classmethod
-    def parse(cls, name: str) -> "Domain":
-        """``daytime_foggy`` → (daytime, foggy); ``night`` → (night, any);
-        ``dawn_dusk_rainy`` → (dawn/dusk, rainy)."""
-        for time in sorted(TIMES, key=len, reverse=True):
-            slug = _slug(time)
-            if name == slug:
-                return cls(time, None)
-            if name.startswith(slug + "_"):
-                rest = name[len(slug) + 1:]
-                weather = {_slug(w): w for w in WEATHERS}.get(rest)
-                if weather is None:
-                    break
-                return cls(time, weather)
-        raise ValueError(
-            f"unknown weather domain {name!r}; expected <timeofday>[_<weather>] with timeofday in "
-            f"{[_slug(t) for t in TIMES]} and weather in {[_slug(w) for w in WEATHERS]}, e.g. daytime_foggy"
-        )
-
-    def matches(self, frame: Frame) -> bool:
-        return (self.timeofday is None or frame.timeofday == self.timeofday) and (
-            self.weather is None or frame.weather == self.weather
-        )
 
 
 def sample_domain(frames: Iterable[Frame], domain: str | Domain, n: int | None, seed: int) -> tuple[list[Path], int]:

@@ -15,9 +15,9 @@ frame by frame (the "real" and the synthetic render of one world). :func:`bdd_la
 dicts without images (for label-file benchmarks).
 
 The **oracle** (DESIGN §7) is a perfect translation: every clone Camera_0 frame that a weather slot of the
-training mixes uses (:func:`oracle_weathers`: ``frame % 7`` of :data:`photosynth.study.mixes.WEATHER_SLOTS`)
+training mixes uses (:func:`oracle_weathers`: ``frame % 7`` of :data:`photosynth.design.WEATHER_SLOTS`)
 rendered once more by the *real* renderer in that slot's BDD style weather (fog → daytime foggy, overcast →
-daytime overcast, rain → daytime rainy; :data:`photosynth.study.splits.STYLE_DOMAINS`). Same geometry, so
+daytime overcast, rain → daytime rainy; :data:`photosynth.design.STYLE_DOMAINS`). Same geometry, so
 the clone frame's boxes are its labels. Its paths mirror the clone frame's path relative to ``vkitti2/``, as
 a translator's output does, so ``oracle/`` can serve as ``<workspace>/translated/oracle``
 (:func:`photosynth.study.mixes.link_oracle`). Its noise comes from a random stream of its own: every other
@@ -40,19 +40,14 @@ from photosynth.toyworld.scene import STREET_PERIOD, Camera, Facade, Raster, Thi
 from photosynth.toyworld.style import VARIATIONS, real, synthetic
 from photosynth.atomic import write_text
 from photosynth.imageio import write_image
-from photosynth.study.mixes import SOURCES, WEATHER_SLOTS
-from photosynth.study.splits import STYLE_DOMAINS, Domain
+from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES, STYLE_DOMAINS, WEATHER_SLOTS, Domain
 
 VERSION = 2  # bump when the rendering changes: a manifest of another version is regenerated
-#: vKITTI2 scene ↔ KITTI tracking sequence.
-SCENES: dict[str, str] = {"Scene01": "0001", "Scene02": "0002", "Scene06": "0006", "Scene18": "0018", "Scene20": "0020"}
 KITTI_SIZE = (1242, 375)
 #: KITTI object images come in these sizes (DESIGN §4); most are the first.
 KITTI_OBJECT_SIZES = ((1242, 375), (1241, 376), (1238, 374), (1224, 370))
 BDD_SIZE = (1280, 720)
 STEREO_BASELINE = 0.532
-#: Folder (under the toy world's root) of the oracle frames.
-ORACLE = "oracle"
 EGO_SPEED = 0.8  # metres per frame
 #: Street vehicles farther than this are not drawn (they would be a few pixels tall at small scales).
 MAX_DEPTH = 42.0
@@ -416,7 +411,7 @@ class _Writer:
         """One vKITTI2 scene (all variations, both cameras), its KITTI tracking sequence and, with ``oracle``,
         the oracle renders of its weather-slot clone frames."""
         street = Street.generate(self.seed, index, frames)
-        sequence = SCENES[scene]
+        sequence = SCENE_SEQUENCES[scene]
         size = _scaled(KITTI_SIZE, self.scale)
         vroot = self.root / "vkitti2" / scene
         kroot = self.root / "kitti_tracking" / "training"
@@ -522,10 +517,10 @@ def make_toyworld(
     Deterministic by ``seed``; a root whose ``manifest.json`` has the same parameters is left as it is.
     """
     root = Path(root).expanduser().resolve()
-    names = list(SCENES)[:scenes] if isinstance(scenes, int) else list(scenes)
-    unknown = sorted(set(names) - set(SCENES)) + sorted(set(variations or ()) - set(VARIATIONS))
+    names = list(SCENE_SEQUENCES)[:scenes] if isinstance(scenes, int) else list(scenes)
+    unknown = sorted(set(names) - set(SCENE_SEQUENCES)) + sorted(set(variations or ()) - set(VARIATIONS))
     if unknown or not names:
-        raise ValueError(f"unknown or no scenes/variations {unknown}; scenes are {list(SCENES)}, "
+        raise ValueError(f"unknown or no scenes/variations {unknown}; scenes are {list(SCENE_SEQUENCES)}, "
                          f"variations {list(VARIATIONS)}")  # fmt: skip
     if frames < 1 or scale <= 0 or min(bdd_train, bdd_val) < 0:
         raise ValueError(f"need frames >= 1, scale > 0 and BDD counts >= 0 "
@@ -548,7 +543,7 @@ def make_toyworld(
     with tqdm(total=total, desc="toy world", unit="img", disable=not progress, mininterval=2.0) as bar:
         writer = _Writer(root, seed, scale, bar)
         for name in names:
-            writer.street(name, list(SCENES).index(name), frames, variations, oracle)
+            writer.street(name, list(SCENE_SEQUENCES).index(name), frames, variations, oracle)
         writer.kitti_object(kitti_object)
         writer.bdd("train", bdd_train, bdd_weather, bdd_timeofday, bdd_style_min)
         writer.bdd("val", bdd_val, bdd_weather, bdd_timeofday, bdd_style_min)

@@ -132,7 +132,7 @@ def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
     weathers (snow, sun), every ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root``.
     """
     from photosynth.study.mixes import translation_sources
-    from photosynth.study.splits import STYLE_DOMAINS
+    from photosynth.design import STYLE_DOMAINS
 
     if weather in STYLE_DOMAINS:
         return [Path(p) for p in translation_sources(vkitti_root, weather)]
@@ -149,7 +149,7 @@ def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
 
 def style_list(workspace_root: str | Path, weather: str) -> Path:
     """``<workspace>/splits/weather/<domain>.txt``: the BDD style images of ``weather`` (fog, overcast, rain)."""
-    from photosynth.study.splits import STYLE_DOMAINS as domains
+    from photosynth.design import STYLE_DOMAINS as domains
 
     if weather not in domains:
         raise ValueError(f"no BDD style domain for weather {weather!r}; known: {', '.join(sorted(domains))}")

@@ -43,11 +43,10 @@ import numpy as np
 from PIL import Image
 
 from photosynth import imageio
-from photosynth.runtime import VGG16_NOTOP, VGG16_NOTOP_BYTES
+from photosynth.weights import VGG16_NOTOP, VGG16_NOTOP_BYTES, VGG16_NOTOP_URL, keras_models
 
 #: Caffe (VGG) channel means, BGR order.
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
-VGG16_NOTOP_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/vgg16/{VGG16_NOTOP}"
 #: What the outputs of a random-init VGG16 are, beside the weights' label.
 RANDOM_INIT_CAVEAT = "these images show the method's mechanics, not a real style transfer"
 #: What every output made with a random-init VGG16 says about itself.
@@ -194,7 +193,7 @@ class Weights:
 
 def default_weights_path() -> Path:
     """``$KERAS_HOME/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`` (``~/.keras`` by default)."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser() / "models" / VGG16_NOTOP
+    return keras_models() / VGG16_NOTOP
 
 
 CALIBRATED_LABEL = "random_calibrated (random init, per-channel unit-mean calibration, balanced loss terms)"

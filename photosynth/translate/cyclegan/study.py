@@ -53,7 +53,7 @@ def translation_sources(root: str | Path, weather: str) -> list[Path]:
 
 def style_list(ws: Workspace, weather: str) -> Path:
     """The BDD image list that is ``weather``'s style domain."""
-    from photosynth.study.splits import STYLE_DOMAINS as domains
+    from photosynth.design import STYLE_DOMAINS as domains
 
     if weather not in domains:
         raise ValueError(f"unknown weather {weather!r}; expected one of {sorted(domains)}")
