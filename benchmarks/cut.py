@@ -28,7 +28,7 @@ from cyclegan import bench_device, timed  # noqa: E402  (benchmarks/cyclegan.py:
 
 from photosynth.translate.cyclegan.config import CycleGANConfig  # noqa: E402
 from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig  # noqa: E402
-from photosynth.translate.cyclegan.model import model_class  # noqa: E402
+from photosynth.translate.cyclegan.kinds import model_class  # noqa: E402
 
 MODELS = ("cyclegan", "cut", "fastcut")
 

@@ -17,7 +17,7 @@ from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_check
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.cut import PatchSampleF, encoder_features, layer_channels, patch_nce_loss
 from photosynth.translate.cyclegan.cut_config import DEFAULT_NCE_LAYERS, CUTConfig, weather_configs
-from photosynth.translate.cyclegan.model import load_generator
+from photosynth.translate.cyclegan.kinds import load_generator
 from photosynth.translate.cyclegan.networks import ResnetGenerator
 from photosynth.translate.cyclegan.train import CHECKPOINT, is_finished, train
 from photosynth.translate.cyclegan.translate import translate_images

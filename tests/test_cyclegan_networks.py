@@ -10,7 +10,7 @@ from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (
 
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from photosynth.translate.cyclegan.config import CycleGANConfig
-from photosynth.translate.cyclegan.model import load_generator
+from photosynth.translate.cyclegan.kinds import load_generator
 from photosynth.translate.cyclegan.networks import (
     NLayerDiscriminator,
     ResnetGenerator,

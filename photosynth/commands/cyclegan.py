@@ -205,7 +205,7 @@ def handle_translate(args: argparse.Namespace) -> int:
     """Load the generator and translate."""
     from photosynth.cli import UsageError
     from photosynth.translate.cyclegan import study
-    from photosynth.translate.cyclegan.model import load_generator
+    from photosynth.translate.cyclegan.kinds import load_generator
     from photosynth.translate.cyclegan.train import CHECKPOINT
     from photosynth.translate.cyclegan.translate import translate_images
 

@@ -9,8 +9,10 @@ Modules, one concern each:
 - :mod:`.pool`: the 50-image history pool, with checkpointable state.
 - :mod:`.data`: unaligned two-domain dataset and the resumable sampler.
 - :mod:`.checkpoint`: atomic, ``weights_only``-safe checkpoints and RNG state capture.
-- :mod:`.model`: the shared model base (optimisers, schedule, state), CycleGAN's model, loading a generator.
+- :mod:`.base`: what every model kind shares (optimisers, schedule, speed options, state) and checkpoint checks.
+- :mod:`.model`: CycleGAN's model (four networks, image pools, the training step).
 - :mod:`.cut_config` / :mod:`.cut`: CUT's options (the authors' defaults, layer mapping) and model (PatchNCE).
+- :mod:`.kinds`: the model kinds by name: the class a config trains, the config a checkpoint holds, a generator.
 - :mod:`.train`: the training loop of both kinds (:func:`train`), loss log, sample grids, speed options.
 - :mod:`.translate`: whole-dataset translation at the original size (:func:`translate_images`).
 - :mod:`.study`: per-weather training / translation for the study's workspace (notebook 02).

@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from photosynth.translate.cyclegan import distributed
+from photosynth.translate.cyclegan.base import TrainableModel, check_architecture, on_cpu, set_requires_grad
 from photosynth.translate.cyclegan.checkpoint import CheckpointError
 from photosynth.translate.cyclegan.cut_config import CUTConfig
 from photosynth.translate.cyclegan.losses import gan_loss
-from photosynth.translate.cyclegan.model import TrainableModel, check_architecture, on_cpu, set_requires_grad
 from photosynth.translate.cyclegan.networks import ResnetGenerator, build_discriminator, build_generator, init_weights
 
 #: Loss panels of notebook 02's CUT figure (``report.plot_losses(panels=...)``).

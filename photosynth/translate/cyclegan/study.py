@@ -99,7 +99,7 @@ def translate_weather(
     ws: Workspace, weather: str, *, frames: list[Path] | None = None, method: str = METHOD, **options: Any
 ) -> TranslateReport:
     """Translate ``frames`` (default: :func:`translation_sources`) with the trained ``weather`` model of ``method``."""
-    from photosynth.translate.cyclegan.model import load_generator
+    from photosynth.translate.cyclegan.kinds import load_generator
     from photosynth.translate.cyclegan.train import CHECKPOINT
     from photosynth.translate.cyclegan.translate import translate_images
 

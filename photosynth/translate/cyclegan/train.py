@@ -1,5 +1,5 @@
 """The training loop of every model kind (CycleGAN, CUT): resumable checkpoints, a CSV loss log, sample grids
-and a progress bar. The config's type picks the model (:func:`.model.model_class`).
+and a progress bar. The config's type picks the model (:func:`.kinds.model_class`).
 
 Output folder layout: ``checkpoint.pt`` (latest, atomic), ``options.json``, ``losses.csv``,
 ``samples/step_NNNNNNN.png`` (CycleGAN rows: real A, A→B, A→B→A / real B, B→A, B→A→B; CUT: real A, A→B,
@@ -27,7 +27,9 @@ from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.data import UnalignedDataset, make_loader, to_uint8, training_files
-from photosynth.translate.cyclegan.model import LOSS_NAMES, TrainableModel, config_from_state, model_class
+from photosynth.translate.cyclegan.model import LOSS_NAMES
+from photosynth.translate.cyclegan.base import TrainableModel
+from photosynth.translate.cyclegan.kinds import config_from_state, model_class
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"
