@@ -12,7 +12,7 @@ from cyclegan_toy import make_images, single_thread  # noqa: F401 (autouse fixtu
 
 from photosynth.cli import main
 from photosynth.imageio import image_size
-from photosynth.translate.cyclegan import report
+from photosynth.report import translators
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.cut import PatchSampleF, encoder_features, layer_channels, patch_nce_loss
@@ -151,11 +151,11 @@ def test_cut_takes_the_cyclegan_networks_but_its_own_schedule_and_per_weather_op
     assert (fog.ngf, fog.ndf, fog.n_blocks, fog.residual, fog.crop_size, fog.seed) == (16, 32, 3, True, 64, 7)
     assert (fog.steps, fog.decay_steps, fog.lr, fog.n_layers_d, fog.lambda_NCE) == (4, 3, 1e-4, 3, 1.0)
     assert (rain.n_layers_d, rain.lambda_NCE, rain.lr, rain.nce_layers) == (2, 2.0, 1e-4, (0, 4, 7, 10, 12))
-    table = report.option_table(configs, base=base)
+    table = translators.option_table(configs, base=base)
     assert list(table.columns) == ["fog", "rain"]
     assert table.loc["n_layers_d"].tolist() == ["3", "2"] and table.loc["lr"].tolist() == ["0.0001", "0.0001"]
     assert "ngf" not in table.index and "mode" in table.index  # shared options are the CycleGAN table's
-    assert len(report.option_table({"CycleGAN": base})) == len(base.to_dict())
+    assert len(translators.option_table({"CycleGAN": base})) == len(base.to_dict())
     with pytest.raises(ValueError, match=r"per-weather CUT options for \['snow'\], which are not trained"):
         weather_configs(base, ["fog"], shared, {"snow": {"lr": 1.0}})
     with pytest.raises(ValueError, match=r"unknown \['n_layers_D'\]"):

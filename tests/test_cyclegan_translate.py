@@ -12,8 +12,10 @@ from PIL import Image
 
 from photosynth.design import STYLE_DOMAINS
 from photosynth import cli
+from photosynth.datasets.vkitti2 import clone_frames
 from photosynth.imageio import ImageError, image_size, read_rgb
 from photosynth.runtime import Workspace
+from photosynth.translate import frameset
 from photosynth.translate.cyclegan import study
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.networks import build_generator
@@ -152,12 +154,12 @@ def test_workspace_weather_train_and_translate(tmp_path: Path) -> None:
         path.rename(clone / f"rgb_{i:05d}.jpg")
     style = make_images(tmp_path / "bdd", [(40, 24)] * 2, seed=7)
     with pytest.raises(FileNotFoundError, match="daytime_foggy.txt"):
-        study.style_list(ws, "fog")
+        frameset.style_list(ws.root, "fog")
     domains = ws.stage("splits/weather")
     (domains / f"{STYLE_DOMAINS['fog']}.txt").write_text("".join(f"{p}\n" for p in style))
     result = study.train_weather(ws, "fog", tiny_config(steps=1, decay_steps=1), progress=False)
     assert result.finished and result.out_dir == ws.root / "models" / "cyclegan" / "fog"
-    frames = study.clone_frames(study.vkitti_root(ws))
+    frames = clone_frames(study.vkitti_root(ws))
     report = study.translate_weather(ws, "fog", frames=frames, num_workers=0, progress=False)
     assert report.translated == 3
     rel = frames[0].relative_to(study.vkitti_root(ws))

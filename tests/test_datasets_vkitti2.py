@@ -181,7 +181,7 @@ def test_workspace_joins_a_separate_rgb_root(roots: tuple[Path, Path], tmp_path:
     """Notebook 01's ``vkitti2_rgb_root``: ``data/vkitti2`` joins both trees, and every later stage (which only
     looks in ``data/vkitti2``) reads it like the archives extracted side by side."""
     from photosynth.study.datasets import prepare_data
-    from photosynth.translate.cyclegan.study import clone_frames
+    from photosynth.datasets.vkitti2 import clone_frames
 
     gt, rgb = roots
     given = {"kitti_tracking": tmp_path / "kitti", "vkitti2": gt, "bdd100k": tmp_path / "bdd"}

@@ -19,7 +19,7 @@ from photosynth.report import figures  # noqa: E402
 from photosynth.report.diagram import pipeline_diagram  # noqa: E402
 from photosynth.study.datasets import class_counts_plot, occlusion_histogram  # noqa: E402
 from photosynth.report import gallery  # noqa: E402
-from photosynth.translate.cyclegan import report  # noqa: E402
+from photosynth.report import translators  # noqa: E402
 
 MIXES = ["baseline", "cyclegan", "nst", "augment"]
 SPLITS = ["0-5", "0-10", "0-all"]
@@ -59,10 +59,10 @@ FIGURES = {
     "nst_losses": lambda: gallery.loss_curves(pd.DataFrame(
         [{"weather": w, "step": s, "total": 3.0, "content": 1.0, "style": 2.0, "tv": 0.1}
          for w in ("fog", "overcast", "rain") for s in range(4)])),
-    "cyclegan_losses": lambda: report.plot_losses(pd.DataFrame(
+    "cyclegan_losses": lambda: translators.plot_losses(pd.DataFrame(
         [{"weather": w, "step": s, "loss": name, "value": 1.0} for w in ("fog", "rain") for s in range(3)
-         for names in report.PANELS.values() for name in names]), "profile smoke"),
-    "side_by_side": lambda: report.plot_side_by_side([[("original", IMAGE), ("fog", IMAGE), ("overcast", IMAGE),
+         for names in translators.PANELS.values() for name in names]), "profile smoke"),
+    "side_by_side": lambda: translators.plot_side_by_side([[("original", IMAGE), ("fog", IMAGE), ("overcast", IMAGE),
                                                        ("rain", IMAGE)]], "profile smoke"),
     "occlusion_histogram": lambda: occlusion_histogram({0: 3, 1: 5, 4: 2}, [1, 3], "toy world"),
     "class_counts": lambda: class_counts_plot(pd.DataFrame(
@@ -104,11 +104,11 @@ def test_loss_curves_give_each_weather_one_colour_in_every_panel_and_name_each_p
     # sorting by step puts the weathers in a different order in each panel (what broke the colours before)
     level = {"fog": 1.0, "overcast": 2.0, "rain": 3.0}
     rows = [{"weather": w, "step": s, "loss": name, "value": level[w]}
-            for names in report.PANELS.values() for name in names for s in range(3)
+            for names in translators.PANELS.values() for name in names for s in range(3)
             for w in (list(level) if name.endswith("A") else list(level)[::-1])]
-    fig = report.plot_losses(pd.DataFrame(rows), "profile smoke")
+    fig = translators.plot_losses(pd.DataFrame(rows), "profile smoke")
     seen = _colours_by_level(fig)
-    for ax, names in zip(fig.axes, report.PANELS.values(), strict=True):
+    for ax, names in zip(fig.axes, translators.PANELS.values(), strict=True):
         assert [t.get_text() for t in ax.get_legend().get_texts()] == list(names)
     assert sorted(seen) == [1.0, 2.0, 3.0] and all(len(c) == 1 for c in seen.values()), seen
     colours = {next(iter(c)) for c in seen.values()}

@@ -286,7 +286,7 @@ def oracle_world(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_oracle_frames_are_exactly_the_weather_slots_at_the_clone_size(oracle_world: dict) -> None:
     from photosynth.imageio import mirrored_path
-    from photosynth.study.mixes import translation_sources
+    from photosynth.translate.frameset import translation_sources
     from photosynth.design import WEATHER_SLOTS
 
     vkitti, oracle = Path(oracle_world["vkitti2"]), Path(oracle_world["oracle"])

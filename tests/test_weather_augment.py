@@ -110,7 +110,7 @@ def test_cli_stylize_augment(tmp_path: Path, capsys: pytest.CaptureFixture, monk
     root = make_root(ws / "data" / "vkitti2")
     assert cli.main(["stylize", "augment", "fog", "--workspace", str(ws), "--no-progress"]) == 0
     out = ws / "translated" / "augment" / "fog"
-    expected = frameset.clone_frames(root, "fog")
+    expected = frameset.frames_to_translate(root, "fog")
     assert sorted(imageio.list_images(out)) == sorted(imageio.mirrored_path(p, root, out) for p in expected)
     assert '"written": ' in capsys.readouterr().out
     assert cli.main(["stylize", "augment", "sun", "--workspace", str(ws), "--no-progress"]) == 0  # not a mix slot:

@@ -171,6 +171,8 @@ def _workspace(args: argparse.Namespace):
 def handle_train(args: argparse.Namespace) -> int:
     """Build the config (``args.config_cls``, default CycleGAN's) from the flags and train."""
     from photosynth.cli import UsageError
+    from photosynth.datasets.vkitti2 import clone_frames
+    from photosynth.translate import frameset
     from photosynth.translate.cyclegan import study
     from photosynth.translate.cyclegan.config import CycleGANConfig
     from photosynth.translate.cyclegan.train import train
@@ -183,8 +185,8 @@ def handle_train(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     ws = _workspace(args)
     if ws is not None:
-        a = args.a or study.clone_frames(study.vkitti_root(ws))
-        b = args.b or study.style_list(ws, args.weather)
+        a = args.a or clone_frames(study.vkitti_root(ws))
+        b = args.b or frameset.style_list(ws.root, args.weather)
         out = args.out or study.model_dir(ws, args.weather, args.method)
     else:
         a, b, out = args.a, args.b, args.out
@@ -204,6 +206,7 @@ def handle_train(args: argparse.Namespace) -> int:
 def handle_translate(args: argparse.Namespace) -> int:
     """Load the generator and translate."""
     from photosynth.cli import UsageError
+    from photosynth.translate import frameset
     from photosynth.translate.cyclegan import study
     from photosynth.translate.cyclegan.kinds import load_generator
     from photosynth.translate.cyclegan.train import CHECKPOINT
@@ -212,7 +215,7 @@ def handle_translate(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     if ws is not None:
         root = args.input_root or study.vkitti_root(ws)
-        source = args.input or study.translation_sources(root, args.weather)
+        source = args.input or frameset.translation_sources(root, args.weather)
         checkpoint = args.checkpoint or study.model_dir(ws, args.weather, args.method) / CHECKPOINT
         out = args.out or study.translated_dir(ws, args.weather, args.method)
     else:

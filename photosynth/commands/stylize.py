@@ -78,7 +78,7 @@ def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, lis
         raise UsageError(f"{root}: no vKITTI2 root (run notebook 01, or pass --vkitti-root)")
     try:
         imageio.parse_shard(args.shard)
-        sources = imageio.list_images(args.sources) if args.sources else frameset.clone_frames(root, args.weather)
+        sources = imageio.list_images(args.sources) if args.sources else frameset.frames_to_translate(root, args.weather)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     out = Path(args.out) if args.out else workspace.root / "translated" / method / args.weather

@@ -82,6 +82,24 @@ def find_scenes(root: str | Path, holding: str = "images") -> dict[str, Path]:
     return dict(sorted(scenes.items()))
 
 
+def frame_index(path: str | Path) -> int | None:
+    """``NNNNN`` of a vKITTI2 frame file ``rgb_NNNNN.<jpg|jpeg|png>``, else ``None``."""
+    match = _RGB.fullmatch(Path(path).name)
+    return int(match.group(1)) if match else None
+
+
+def clone_frames(root: str | Path, camera: str = "Camera_0") -> list[Path]:
+    """Every ``clone`` RGB frame of one camera under a vKITTI2 root (any top folder), scene by scene, each sorted."""
+    frames: list[Path] = []
+    for scene in find_scenes(root).values():
+        folder = scene / "clone" / "frames" / "rgb" / camera
+        if folder.is_dir():
+            frames += sorted(p for p in folder.iterdir() if frame_index(p) is not None)
+    if not frames:
+        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for Scene??/clone/frames/rgb/{camera}/rgb_NNNNN.jpg)")
+    return frames
+
+
 def join_roots(root: str | Path, rgb_root: str | Path, out: str | Path) -> Path:
     """A folder ``out`` of links, ``PARTS[0]/SceneXX`` → the text scene folders under ``root`` and
     ``PARTS[1]/SceneXX`` → the image scene folders under ``rgb_root``: one root that reads like the archives

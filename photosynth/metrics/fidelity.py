@@ -112,7 +112,7 @@ def folder_frames(folder: str | Path) -> dict[str, Path]:
 
 def slot_frames(vkitti_root: str | Path, weather: str) -> dict[str, Path]:
     """The clone Camera_0 frames of ``weather``'s slot (what translators translate), keyed by :func:`frame_key`."""
-    from photosynth.study.mixes import translation_sources
+    from photosynth.translate.frameset import translation_sources
 
     return {frame_key(p, vkitti_root): p for p in translation_sources(vkitti_root, weather)}
 

@@ -1,4 +1,5 @@
-"""What notebook 02 shows: options, loss curves, original vs translated weathers side by side, and the GIF."""
+"""What notebook 02 shows of the trained translators (CycleGAN, CUT): their options, loss curves, original vs
+translated weathers side by side, and the GIF."""
 
 from __future__ import annotations
 

@@ -62,7 +62,6 @@ FORMAT = 1
 SHOW_MISSING = 5
 
 FrameKey = tuple[str, int]  # (scene, frame index)
-_RGB = re.compile(r"rgb_(\d+)\.(?:jpg|jpeg|png)", re.IGNORECASE)
 
 
 class MissingFramesError(FileNotFoundError):
@@ -204,26 +203,6 @@ def relabelled(clone: Frame, image: Path, dataset: str) -> Frame:
         clone, image=Path(image), width=width, height=height, boxes=list(boxes), dataset=dataset,
         source={**clone.source, "clone_image": str(clone.image)},
     )  # fmt: skip
-
-
-def translation_sources(vkitti_root: str | Path, weather: str) -> list[Path]:
-    """The clone Camera_0 frames whose slot is ``weather`` (what a translator must translate), sorted.
-
-    Lists image files only (``<root>/…/SceneXX/clone/frames/rgb/Camera_0/rgb_NNNNN.*``); no labels are read.
-    """
-    from photosynth.datasets.vkitti2 import find_scenes
-
-    if weather not in WEATHER_SLOTS:
-        raise ValueError(f"unknown weather {weather!r}; expected one of {', '.join(WEATHER_SLOTS)}")
-    frames = []
-    for scene_dir in find_scenes(vkitti_root).values():
-        folder = scene_dir / "clone" / "frames" / "rgb" / "Camera_0"
-        if folder.is_dir():
-            frames += [p for p in folder.iterdir() if _frame_index(p) is not None]
-    if not frames:
-        raise ValueError(f"{vkitti_root}: no clone frames (looked for Scene??/clone/frames/rgb/Camera_0/rgb_NNNNN.jpg)")
-    slot = WEATHER_SLOTS[weather]
-    return sorted(p for p in frames if _frame_index(p) % len(SOURCES) == slot)  # type: ignore[operator]
 
 
 def composition(items: Sequence[MixItem]) -> pd.DataFrame:
@@ -441,12 +420,6 @@ def _relative(image: Path, root: str | Path) -> Path:
         raise ValueError(f"{image} is not inside the vKITTI2 root {root}") from exc
 
 
-def _frame_index(path: Path) -> int | None:
-    """``NNNNN`` of ``rgb_NNNNN.<image suffix>``, else ``None``."""
-    match = _RGB.fullmatch(path.name)
-    return int(match.group(1)) if match else None
-
-
 def _missing_message(mix: str, missing: Mapping[str, list[str]]) -> str:
     total = sum(len(v) for v in missing.values())
     parts = [f"mix {mix!r}: {total} source frame(s) missing"]
@@ -455,5 +428,5 @@ def _missing_message(mix: str, missing: Mapping[str, list[str]]) -> str:
         parts.append(f"  {kind}: {len(paths)} missing, e.g. {shown}")
     if any(kind.startswith("translated") for kind in missing):
         parts.append("  (translated frames may have any of the suffixes .jpg/.jpeg/.png; translate the missing ones first: "
-                     "photosynth.study.mixes.translation_sources lists the clone frames each weather needs)")
+                     "photosynth.translate.frameset.translation_sources lists the clone frames each weather needs)")
     return "\n".join(parts)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from photosynth.atomic import write_json
+from photosynth.datasets.vkitti2 import clone_frames, frame_index
+from photosynth.design import SOURCES, STYLE_DOMAINS, WEATHER_SLOTS
 from photosynth.environment import versions
 from photosynth import imageio
 
@@ -125,35 +127,31 @@ def write_manifest(out_root: str | Path, shard: str | None, payload: dict[str, A
     return write_json(manifest_path(out_root, shard), record, indent=2, default=str)
 
 
-def clone_frames(vkitti_root: str | Path, weather: str) -> list[Path]:
-    """The vKITTI2 clone frames a weather's slot of the training mixes needs.
+def translation_sources(vkitti_root: str | Path, weather: str) -> list[Path]:
+    """The clone Camera_0 frames whose slot is ``weather`` (what a translator must translate for the training
+    mixes), sorted. Lists image files only (``<root>/…/SceneXX/clone/frames/rgb/Camera_0/rgb_NNNNN.*``)."""
+    if weather not in WEATHER_SLOTS:
+        raise ValueError(f"unknown weather {weather!r}; expected one of {', '.join(WEATHER_SLOTS)}")
+    slot = WEATHER_SLOTS[weather]
+    return sorted(p for p in clone_frames(vkitti_root) if frame_index(p) % len(SOURCES) == slot)  # type: ignore[operator]
 
-    :func:`photosynth.study.mixes.translation_sources` for the study's weathers (fog, overcast, rain); for other
-    weathers (snow, sun), every ``Scene??/clone/frames/rgb/Camera_0`` frame under ``vkitti_root``.
-    """
-    from photosynth.study.mixes import translation_sources
-    from photosynth.design import STYLE_DOMAINS
 
-    if weather in STYLE_DOMAINS:
-        return [Path(p) for p in translation_sources(vkitti_root, weather)]
+def frames_to_translate(vkitti_root: str | Path, weather: str) -> list[Path]:
+    """The clone frames a translator translates into ``weather``: :func:`translation_sources` for the study's
+    weathers (fog, overcast, rain); for other presets (snow, sun), every clone Camera_0 frame, sorted."""
+    if weather in WEATHER_SLOTS:
+        return translation_sources(vkitti_root, weather)
     root = Path(vkitti_root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no vKITTI2 root (run notebook 01 or pass the folder)")
-    frames = sorted(
-        p for p in root.glob("**/Scene*/clone/frames/rgb/Camera_0/*") if p.suffix.lower() in imageio.IMAGE_SUFFIXES
-    )
-    if not frames:
-        raise ValueError(f"{root}: no clone frames (looked for Scene*/clone/frames/rgb/Camera_0/*.jpg)")
-    return frames
+    return sorted(clone_frames(root))
 
 
 def style_list(workspace_root: str | Path, weather: str) -> Path:
     """``<workspace>/splits/weather/<domain>.txt``: the BDD style images of ``weather`` (fog, overcast, rain)."""
-    from photosynth.design import STYLE_DOMAINS as domains
-
-    if weather not in domains:
-        raise ValueError(f"no BDD style domain for weather {weather!r}; known: {', '.join(sorted(domains))}")
-    path = Path(workspace_root) / "splits" / "weather" / f"{domains[weather]}.txt"
+    if weather not in STYLE_DOMAINS:
+        raise ValueError(f"no BDD style domain for weather {weather!r}; known: {', '.join(sorted(STYLE_DOMAINS))}")
+    path = Path(workspace_root) / "splits" / "weather" / f"{STYLE_DOMAINS[weather]}.txt"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no style image list for {weather!r} (made by notebook 01 / `photosynth split`)")
     return path

@@ -34,7 +34,7 @@ from photosynth.translate.cyclegan.cut_config import CUTConfig
 from photosynth.translate.cyclegan.losses import gan_loss
 from photosynth.translate.cyclegan.networks import ResnetGenerator, build_discriminator, build_generator, init_weights
 
-#: Loss panels of notebook 02's CUT figure (``report.plot_losses(panels=...)``).
+#: Loss panels of notebook 02's CUT figure (:func:`photosynth.report.translators.plot_losses`).
 LOSS_PANELS: dict[str, tuple[str, ...]] = {
     "discriminator": ("D_real", "D_fake"),
     "generator (adversarial)": ("G_GAN",),

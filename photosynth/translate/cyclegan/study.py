@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photosynth import runtime
+from photosynth.datasets.vkitti2 import clone_frames
 from photosynth.runtime import Workspace
+from photosynth.translate.frameset import style_list, translation_sources
 from photosynth.translate.cyclegan.config import CycleGANConfig
 
 if TYPE_CHECKING:  # torch-importing modules, loaded lazily
     from photosynth.translate.cyclegan.train import TrainResult
     from photosynth.translate.cyclegan.translate import TranslateReport
 
-#: The weathers the study translates (vKITTI2 variation names).
-WEATHERS: tuple[str, ...] = ("fog", "overcast", "rain")
 METHOD = "cyclegan"
 #: Translators trained here (their folder names, and mix names in ``photosynth.study.mixes``).
 METHODS: tuple[str, ...] = ("cyclegan", "cut")
@@ -29,38 +29,6 @@ METHODS: tuple[str, ...] = ("cyclegan", "cut")
 def vkitti_root(ws: Workspace) -> Path:
     """The toy world's (or real) vKITTI2 root in the workspace."""
     return ws.root / "data" / "vkitti2"
-
-
-def clone_frames(root: str | Path, camera: str = "Camera_0") -> list[Path]:
-    """All clone-variation RGB frames of one camera under a vKITTI2 root (any top folder), sorted."""
-    from photosynth.datasets.vkitti2 import find_scenes
-
-    frames = []
-    for scene in find_scenes(root).values():
-        frames += sorted((scene / "clone" / "frames" / "rgb" / camera).glob("rgb_*.jpg"))
-    if not frames:
-        pattern = f"Scene??/clone/frames/rgb/{camera}/rgb_*.jpg"
-        raise FileNotFoundError(f"{root}: no vKITTI2 clone frames (looked for {pattern})")
-    return frames
-
-
-def translation_sources(root: str | Path, weather: str) -> list[Path]:
-    """The clone frames the training mixes need for ``weather`` (``photosynth.study.mixes`` decides)."""
-    from photosynth.study.mixes import translation_sources as needed
-
-    return [Path(p) for p in needed(root, weather)]
-
-
-def style_list(ws: Workspace, weather: str) -> Path:
-    """The BDD image list that is ``weather``'s style domain."""
-    from photosynth.design import STYLE_DOMAINS as domains
-
-    if weather not in domains:
-        raise ValueError(f"unknown weather {weather!r}; expected one of {sorted(domains)}")
-    path = ws.root / "splits" / "weather" / f"{domains[weather]}.txt"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: style list missing (run notebook 01 / `photosynth split` first)")
-    return path
 
 
 def method_of(cfg: CycleGANConfig) -> str:
@@ -92,7 +60,7 @@ def train_weather(
 
     a = clone_frames(vkitti_root(ws))
     out = model_dir(ws, weather, method_of(cfg))
-    return train(cfg, a, style_list(ws, weather), out, resume=True, device=device, progress=progress)
+    return train(cfg, a, style_list(ws.root, weather), out, resume=True, device=device, progress=progress)
 
 
 def translate_weather(
