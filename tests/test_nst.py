@@ -15,7 +15,7 @@ from PIL import Image
 from photosynth.design import STYLE_DOMAINS
 from photosynth import imageio
 from photosynth.weights import VGG16_NOTOP
-from photosynth.translate import frameset, nst, nst_dataset
+from photosynth.translate import frameset, nst
 
 SIZE = (32, 16)  # working (width, height): the smallest that reaches block5 with a 1×2 map
 
@@ -273,10 +273,10 @@ def test_bad_images_name_the_file(transfer: nst.StyleTransfer, tmp_path: Path) -
 
 def test_style_choice_is_seeded_per_frame() -> None:
     styles = [Path(f"/s/{i}.jpg") for i in range(50)]
-    picks = [nst_dataset.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
-    assert picks == [nst_dataset.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    picks = [nst.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    assert picks == [nst.choose_style(styles, 0, f"Scene01/clone/{i}.jpg") for i in range(20)]
     assert len(set(picks)) > 5
-    assert picks != [nst_dataset.choose_style(styles, 1, f"Scene01/clone/{i}.jpg") for i in range(20)]
+    assert picks != [nst.choose_style(styles, 1, f"Scene01/clone/{i}.jpg") for i in range(20)]
 
 
 # --- datasets and CLI ----------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def test_dataset_stylization_sizes_resume_shards_and_metadata(transfer: nst.Styl
     sources = sorted(root.rglob("rgb_*.jpg"))[:3]
     styles = imageio.list_images(frameset.style_list(ws, "fog"))
     out = ws / "translated" / "nst" / "fog"
-    first = nst_dataset.stylize_dataset(sources[:2], root, out, styles, transfer.config, seed=0, batch_size=2,
+    first = nst.stylize_dataset(sources[:2], root, out, styles, transfer.config, seed=0, batch_size=2,
                                 progress=False, transfer=transfer)
     assert first["written"] == 2 and first["random_init"] is True
     manifest = json.loads((out / "manifest.json").read_text())
@@ -317,14 +317,14 @@ def test_dataset_stylization_sizes_resume_shards_and_metadata(transfer: nst.Styl
     for src in sources[:2]:
         dst = imageio.mirrored_path(src, root, out)
         assert imageio.image_size(dst) == imageio.image_size(src)
-    again = nst_dataset.stylize_dataset(sources, root, out, styles, transfer.config, batch_size=2, progress=False,
+    again = nst.stylize_dataset(sources, root, out, styles, transfer.config, batch_size=2, progress=False,
                                 transfer=transfer)
     assert (again["skipped_existing"], again["written"]) == (2, 1)
-    rows = nst_dataset.read_losses(out / "losses.csv")
+    rows = nst.read_losses(out / "losses.csv")
     assert len({r["batch_first_frame"] for r in rows}) == 2 and all(r["total"] > 0 for r in rows)
     assert not [p for p in out.rglob(".*") if p.is_file()]  # no temporary files left behind
     sharded = tmp_path / "sharded"
-    done = [nst_dataset.stylize_dataset(sources, root, sharded, styles, transfer.config, shard=f"{i}/2", progress=False,
+    done = [nst.stylize_dataset(sources, root, sharded, styles, transfer.config, shard=f"{i}/2", progress=False,
                                 transfer=transfer)["written"] for i in range(2)]
     assert done == [2, 1] and (sharded / "manifest.shard-1-of-2.json").is_file()
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from photosynth import imageio
-from photosynth.translate import nst, nst_dataset
+from photosynth.translate import nst
 
 SIZE = (32, 16)  # working (width, height): the smallest that reaches block5
 
@@ -142,13 +142,13 @@ def test_dataset_manifest_records_the_network_and_its_calibration(calibrated: ns
     root = tmp_path / "vkitti2"
     sources = [imageio.write_image(root / "Scene01" / "clone" / f"rgb_{i:05d}.png", blocks(10 + i)) for i in range(2)]
     styles = [imageio.write_image(tmp_path / "styles" / f"s{i}.png", photo(10 + i)) for i in range(2)]
-    summary = nst_dataset.stylize_dataset(sources, root, tmp_path / "out", styles, calibrated.config,
+    summary = nst.stylize_dataset(sources, root, tmp_path / "out", styles, calibrated.config,
                                           seed=1, batch_size=2, progress=False, transfer=calibrated)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["calibrated"] is True and manifest["notice"] == nst.CALIBRATED_NOTICE
     assert "random_calibrated" in manifest["settings"]["weights"]
-    assert manifest["settings"]["calibration"]["images"] == 4 == len(nst_dataset.calibration_sample(sources, styles, 1))
+    assert manifest["settings"]["calibration"]["images"] == 4 == len(nst.calibration_sample(sources, styles, 1))
     assert summary["written"] == 2
-    again = nst_dataset.stylize_dataset(sources, root, tmp_path / "out", styles, calibrated.config,
+    again = nst.stylize_dataset(sources, root, tmp_path / "out", styles, calibrated.config,
                                         seed=1, batch_size=2, progress=False, transfer=calibrated)
     assert again["skipped_existing"] == 2  # same sample, same settings: resumes

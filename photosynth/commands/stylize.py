@@ -88,7 +88,7 @@ def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, lis
 def run_nst(args: argparse.Namespace) -> int:
     """Handler of ``photosynth stylize nst``."""
     from photosynth.cli import UsageError
-    from photosynth.translate import nst, nst_dataset
+    from photosynth.translate import nst
 
     workspace, root, sources, out = _inputs(args, "nst")
     try:
@@ -104,7 +104,7 @@ def run_nst(args: argparse.Namespace) -> int:
         styles = imageio.list_images(args.styles or frameset.style_list(workspace.root, args.weather))
     except (nst.MissingWeightsError, ValueError, RuntimeError) as exc:  # bad settings, absent weights
         raise UsageError(str(exc)) from exc
-    summary = nst_dataset.stylize_dataset(
+    summary = nst.stylize_dataset(
         sources, root, out, styles, config, weights=weights, seed=args.seed,
         batch_size=args.batch_size, shard=args.shard, progress=not args.no_progress, overwrite=args.overwrite,
     )

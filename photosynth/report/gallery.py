@@ -54,7 +54,7 @@ def image_grid(rows: Mapping[str, Mapping[str, np.ndarray | str | Path]], title:
 def loss_curves(losses: pd.DataFrame, caption: str = "") -> "Figure":
     """NST loss terms per loss evaluation, one panel per weather (mean over batches, band = spread).
 
-    ``losses``: rows of ``losses.csv`` (:func:`photosynth.translate.nst_dataset.read_losses`) plus a ``weather`` column.
+    ``losses``: rows of ``losses.csv`` (:func:`photosynth.translate.nst.read_losses`) plus a ``weather`` column.
     """
     import matplotlib.pyplot as plt
     import seaborn as sns

@@ -112,7 +112,7 @@ def dataset_roots(params: dict[str, Any]) -> list[Missing]:
 
 def vgg16_weights(weights: Any) -> list[Missing]:
     """The VGG16 file notebook 03's NST loads (``imagenet``: the Keras cache; a path; ``none``/``auto``: none)."""
-    from photosynth.translate.nst import MissingWeightsError, resolve_weights
+    from photosynth.translate.nst.weights import MissingWeightsError, resolve_weights
 
     try:
         resolve_weights(None if weights in (None, "") else weights)

@@ -22,7 +22,9 @@ import numpy as np
 from photosynth.atomic import write_text
 from photosynth import imageio
 from photosynth.translate import frameset
-from photosynth.translate.nst import CALIBRATION_IMAGES, NSTConfig, StyleTransfer, Weights
+from photosynth.translate.nst.config import NSTConfig
+from photosynth.translate.nst.transfer import CALIBRATION_IMAGES, StyleTransfer
+from photosynth.translate.nst.weights import Weights
 
 
 def choose_style(styles: Sequence[Path], seed: int, key: str) -> Path:
