@@ -20,6 +20,13 @@ stage resumes from its own checkpoint. Finished work is never resubmitted: a cal
 finished result from disk at once — and a call whose job from an earlier, interrupted wait is still queued or
 running is re-attached (``<folder>/<name>/jobs.json``), not duplicated.
 
+When Slurm does not answer (:func:`job_states`: ``squeue``, then ``sacct``, each query tried ``QUERY_TRIES`` times),
+nothing that may still exist is submitted again: a re-run that cannot tell whether an earlier job is still queued or
+running stops with :class:`SlurmUnreachable` naming it, before submitting anything; a wait keeps what it knew,
+collects the results the jobs write meanwhile, and stops with :class:`SlurmUnreachable` (every job's id and logs)
+once Slurm has been silent for ``no_answer_min`` minutes. The jobs themselves go on: run again once ``squeue``
+answers, and they are re-attached.
+
 Several GPUs in one job (``gpus_per_job`` > 1): with ``distributed=True`` (CycleGAN/CUT) the job starts one
 task per GPU with the environment ``torchrun`` would set (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``MASTER_ADDR``, ``MASTER_PORT``), which :mod:`photosynth.translate.cyclegan.distributed` joins; otherwise
@@ -45,6 +52,12 @@ EXECUTORS = ("local", "processes", "slurm")
 WAITING = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "SUSPENDED", "PREEMPTED",
            "CONFIGURING", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED"}
 RUNNING = {"RUNNING", "COMPLETING"}
+#: A query to Slurm (:func:`job_states`) is tried this many times, ``QUERY_BACKOFF_S`` seconds apart, doubling
+#: (1 s, then 2 s); each command may take ``QUERY_TIMEOUT_S`` seconds (a client itself waits about twice Slurm's
+#: MessageTimeout, 20 s by default, for a controller that does not answer).
+QUERY_TRIES = 3
+QUERY_BACKOFF_S = 1.0
+QUERY_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,8 @@ class SlurmSettings:
     folder: str = ""  # job folders (scripts, pickles, logs); "" is <workspace>/jobs
     max_parallel: int = 0  # array jobs running at once; 0: no limit
     poll_s: float = 15  # seconds between queue checks while waiting
+    # minutes without an answer from Slurm after which a wait stops (SlurmUnreachable; the jobs go on); 0: never
+    no_answer_min: float = 10
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> SlurmSettings:
@@ -90,9 +105,10 @@ class SlurmSettings:
         if unknown:
             raise ValueError(f"unknown slurm setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         settings = cls(**values)
-        if settings.gpus_per_job < 0 or settings.cpus_per_job < 1 or settings.time_min < 1 or settings.requeues < 0:
+        if (settings.gpus_per_job < 0 or settings.cpus_per_job < 1 or settings.time_min < 1 or settings.requeues < 0
+                or settings.no_answer_min < 0):
             raise ValueError("slurm settings need gpus_per_job >= 0, cpus_per_job >= 1, time_min >= 1, "
-                             f"requeues >= 0: {settings}")
+                             f"requeues >= 0, no_answer_min >= 0: {settings}")
         return settings
 
 
@@ -108,6 +124,18 @@ class JobFailed(RuntimeError):
         also = f" (also failed: {', '.join(others)})" if others else ""
         super().__init__(f"job {name!r} (Slurm {job_id}) failed{also}: {lines[-1]}\n{trace}"
                          f"  stdout: {stdout}\n  stderr: {stderr}")
+
+
+class SlurmUnreachable(RuntimeError):
+    """Slurm did not answer about jobs that may still exist; ``job_ids`` maps their names to their Slurm ids."""
+
+    def __init__(self, situation: str, jobs: Mapping[str, tuple[Any, str]]):
+        """``situation``: what could not go on; ``jobs``: each job's name -> (submitit job, last state known)."""
+        self.job_ids = {name: job.job_id for name, (job, _) in jobs.items()}
+        rows = "".join(f"\n  {name!r}: Slurm {job.job_id} ({state}), stdout {job.paths.stdout}, "
+                       f"stderr {job.paths.stderr}" for name, (job, state) in jobs.items())
+        super().__init__(f"Slurm does not answer (squeue, sacct): {situation}. No job was cancelled: run this again "
+                         f"once `squeue` answers (jobs still queued or running are re-attached).{rows}")
 
 
 def gpu_devices(count: int) -> str:
@@ -236,25 +264,59 @@ def _executor(settings: SlurmSettings, folder: Path, name: str, tasks: int) -> A
     return executor
 
 
-def queue_states(job_ids: Sequence[str]) -> dict[str, str] | None:
-    """``squeue``'s state of each listed job (array tasks one by one); jobs Slurm no longer lists are absent.
+def job_states(job_ids: Sequence[str]) -> dict[str, str] | None:
+    """Slurm's state of each listed job (array tasks one by one); a job Slurm no longer knows is absent.
 
-    ``None`` when the controller does not answer (busy, restarting): callers keep what they knew.
+    Each try asks ``squeue`` (the controller), then, when it fails, ``sacct`` (the accounting database, which often
+    answers while the controller restarts), whose answer counts only if it lists every job (one it does not list
+    may exist). ``QUERY_TRIES`` (3) tries, 1 s then 2 s apart (``QUERY_BACKOFF_S``, doubling); all failing:
+    ``None``, Slurm cannot tell.
     """
     if not job_ids:
         return {}
     if shutil.which("squeue") is None:
         raise RuntimeError("executor 'slurm' needs the Slurm client commands (squeue, sbatch) on PATH")
-    arrays = sorted({j.split("_")[0] for j in job_ids})
-    done = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T", "-j", ",".join(arrays)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
+    arrays = ",".join(sorted({j.split("_")[0] for j in job_ids}))
+    for attempt in range(QUERY_TRIES):
+        if attempt:
+            time.sleep(QUERY_BACKOFF_S * 2 ** (attempt - 1))
+        states = _squeue(arrays)
+        if states is None:
+            states = _sacct(arrays, job_ids)
+        if states is not None:
+            return states
+    return None
+
+
+def _query(command: Sequence[str]) -> subprocess.CompletedProcess[str] | None:
+    """``command``'s outcome; ``None`` when it cannot start or takes over ``QUERY_TIMEOUT_S`` seconds."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    states = {}
-    for line in done.stdout.splitlines():
-        job, _, state = line.strip().partition(" ")
-        states[job] = state.strip()
-    return states
+
+
+def _squeue(arrays: str) -> dict[str, str] | None:
+    """``squeue``'s states of the jobs of ``arrays`` (comma-separated ids); ``None`` when it fails.
+
+    "Invalid job id specified" is an answer: the controller knows none of them (all ended long ago).
+    """
+    done = _query(["squeue", "-h", "-r", "-o", "%i %T", "-j", arrays])
+    if done is None or done.returncode != 0:
+        return {} if done is not None and "Invalid job id specified" in done.stderr else None
+    return dict(line.split(maxsplit=1) for line in done.stdout.splitlines() if line.strip())
+
+
+def _sacct(arrays: str, job_ids: Sequence[str]) -> dict[str, str] | None:
+    """``sacct``'s states of ``job_ids`` (jobs of ``arrays``), ``None`` when it fails or misses one of them."""
+    import submitit
+
+    done = _query(["sacct", "-X", "-P", "-o", "JobID,State", "-j", arrays])
+    if done is None or done.returncode != 0:
+        return None
+    listed = submitit.SlurmJob.watcher.read_info(done.stdout)  # expands pending ranges such as 12_[3-7%2]
+    states = {j: listed[j]["State"].split()[0] for j in job_ids if j in listed}  # "CANCELLED by 1000"
+    return states if len(states) == len(job_ids) else None
 
 
 def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, name: str, distributed: bool,
@@ -265,13 +327,8 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "jobs.json"
     previous = json.loads(record.read_text()) if record.is_file() else {}
-    alive = queue_states(list(previous.values())) or {}
-    jobs: dict[str, Any] = {}
-    for call in calls:  # re-attach jobs of an interrupted wait that are still queued or running
-        job_id = previous.get(call.name)
-        if job_id and alive.get(job_id, "") in WAITING | RUNNING:
-            jobs[call.name] = submitit.SlurmJob(folder=folder / "%j", job_id=job_id,
-                                                tasks=tuple(range(tasks)))
+    jobs = _alive({c.name: submitit.SlurmJob(folder=folder / "%j", job_id=previous[c.name], tasks=tuple(range(tasks)))
+                   for c in calls if c.name in previous})
     new = [c for c in calls if c.name not in jobs]
     if new:
         executor = _executor(settings, folder, name, tasks)
@@ -279,15 +336,40 @@ def _run_slurm(calls: Sequence[Call], settings: SlurmSettings, folder: Path, nam
             submitted = [executor.submit(_resumable(), call, tasks > 1) for call in new]
         jobs.update({c.name: j for c, j in zip(new, submitted)})
         write_json(record, {**previous, **{n: j.job_id for n, j in jobs.items()}}, indent=2)
-    return _wait(jobs, settings.poll_s, progress, skipped)
+    return _wait(jobs, settings, progress, skipped)
 
 
-def _outcome(job: Any, queue_state: str) -> str:
+def _alive(earlier: Mapping[str, Any]) -> dict[str, Any]:
+    """The jobs of an earlier, interrupted run (by call name) that are still queued or running, to re-attach.
+
+    A job Slurm no longer lists, or shows ended, is not (its call is submitted again). When Slurm cannot tell
+    (:func:`job_states` is ``None``), a job every task of which wrote its result has ended; any other may still
+    run, so this raises :class:`SlurmUnreachable` naming them, and nothing is submitted.
+    """
+    states = job_states([job.job_id for job in earlier.values()])
+    if states is None:
+        unknown = {name: (job, "unknown") for name, job in earlier.items() if not _has_results(job)}
+        if unknown:
+            raise SlurmUnreachable("cannot tell whether these jobs of an earlier run still exist, so nothing was "
+                                   "submitted (a job never runs twice)", unknown)
+        states = {}
+    return {name: job for name, job in earlier.items() if states.get(job.job_id, "") in WAITING | RUNNING}
+
+
+def _has_results(job: Any) -> bool:
+    """Every task of ``job`` wrote its result file (the job's function returned or raised)."""
+    return all(job.task(k).paths.result_pickle.exists() for k in range(job.num_tasks))
+
+
+def _outcome(job: Any, queue_state: str | None) -> str:
     """A job's state: pending, running, done, failed, or '' (ended or gone without a result visible yet).
 
-    A result counts once Slurm no longer shows the job running, so its logs are complete when we point at them.
+    A result counts once Slurm no longer shows the job running, so its logs are complete when we point at them;
+    when Slurm does not answer (``queue_state`` ``None``), once every task wrote its result.
     """
-    if job.paths.result_pickle.exists() and queue_state not in RUNNING:
+    finished = _has_results(job) if queue_state is None else (
+        job.paths.result_pickle.exists() and queue_state not in RUNNING)
+    if finished:
         return "failed" if job.exception() is not None else "done"
     if queue_state in WAITING:
         return "pending"
@@ -296,41 +378,53 @@ def _outcome(job: Any, queue_state: str) -> str:
     return ""
 
 
-def _wait(jobs: Mapping[str, Any], poll_s: float, progress: bool, skipped: int) -> dict[str, Any]:
-    """Poll until every job is done or failed, showing the table; return results or raise the first failure.
+def _wait(jobs: Mapping[str, Any], settings: SlurmSettings, progress: bool, skipped: int) -> dict[str, Any]:
+    """Poll every ``poll_s`` until every job is done or failed, showing the table; return results or raise the
+    first failure.
 
     A job that Slurm shows as ended (or no longer shows) without a result file gets a few more polls for the
     file to appear on the shared filesystem; then it failed — killed at its time limit or memory limit, lost
-    with its node, or cancelled — and the error names the last state Slurm showed.
+    with its node, or cancelled — and the error names the last state Slurm showed. While Slurm does not answer,
+    jobs finish by their result files only; silent for over ``no_answer_min`` (checked after each query), the
+    wait stops with :class:`SlurmUnreachable`.
     """
     show = _Display(progress, skipped)
     status = {name: "pending" for name in jobs}
     errors: dict[str, str] = {}
     last: dict[str, str] = {}
     grace: dict[str, int] = {}
+    heard = time.monotonic()
     while True:
-        queue = queue_states([j.job_id for j in jobs.values()])
+        queue = job_states([j.job_id for j in jobs.values()])
+        if queue is not None:
+            heard = time.monotonic()
         for name, job in jobs.items():
-            if queue is None or status.get(name) in ("done", "failed"):
-                continue  # the controller did not answer: keep what we knew
-            last[name] = queue.get(job.job_id, last.get(name, ""))
-            state = _outcome(job, queue.get(job.job_id, ""))
+            if status[name] in ("done", "failed"):
+                continue
+            seen = None if queue is None else queue.get(job.job_id, "")  # None: Slurm did not answer
+            state = _outcome(job, seen)
+            if seen is not None:
+                last[name] = seen or last.get(name, "")
             if state:
                 grace.pop(name, None)
             if state == "failed":
                 errors[name] = str(job.exception())
-            elif not state:
+            elif not state and seen is not None:
                 grace[name] = grace.get(name, 0) + 1
-                state = "failed" if grace[name] > 3 else status[name]
-                if state == "failed":
+                if grace[name] > 3:
+                    state = "failed"
                     errors[name] = (f"it ended without a result (last Slurm state: {last[name] or 'never seen'}; "
                                     "time limit, memory, node failure or scancel?)")
-            status[name] = state
+            status[name] = state or status[name]
         show.update({n: (jobs[n].job_id, s) for n, s in status.items()})
-        if all(s in ("done", "failed") for s in status.values()):
+        finished = all(s in ("done", "failed") for s in status.values())
+        if finished or (settings.no_answer_min and time.monotonic() - heard > settings.no_answer_min * 60):
             break
-        time.sleep(poll_s)
+        time.sleep(settings.poll_s)
     show.close()
+    if not finished:
+        raise SlurmUnreachable(f"silent for over {settings.no_answer_min:g} min while waiting for these jobs",
+                               {n: (j, status[n]) for n, j in jobs.items()})
     failed = [n for n, s in status.items() if s == "failed"]
     if failed:
         first = jobs[failed[0]]

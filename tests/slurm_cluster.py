@@ -4,7 +4,8 @@ Everything lives in temporary folders: a private munge key and socket (``munged`
 user, in the foreground), a minimal ``slurm.conf`` (no cgroups, no accounting daemon, free ports),
 ``slurmctld -D`` and ``slurmd -D`` as children of this process. :func:`one_node_cluster` yields the path of
 ``slurm.conf`` once the node is idle, and stops exactly the daemons it started, by PID. Clients (``sbatch``,
-``squeue``, submitit) find the cluster through ``SLURM_CONF``.
+``squeue``, submitit) find the cluster through ``SLURM_CONF``. :func:`fake_client` stands in for a client command
+that fails (a controller that does not answer), first on ``PATH``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ def missing() -> str:
     except KeyError:
         return "no 'munge' user (the munge package creates it)"
     return ""
+
+
+def fake_client(folder: Path, name: str, *steps: str | None) -> Path:
+    """An executable ``folder/name`` standing in for a Slurm client command; returns the file of its calls.
+
+    Call k runs the shell line ``steps[k]`` (e.g. ``exec /usr/bin/squeue "$@"``), or fails as a client does when
+    the controller does not answer where the step is ``None``; the last step repeats. Each call appends its
+    arguments to ``folder/<name>.calls``, one line a call.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    calls, script = folder / f"{name}.calls", folder / name
+    calls.write_text("")
+    fail = f"echo '{name}: error: Unable to contact slurm controller (connect failure)' >&2; exit 1"
+    cases = "".join(f"  {k}) {step or fail};;\n" for k, step in enumerate(steps[:-1], 1))
+    script.write_text(f"#!/bin/sh\necho \"$*\" >> '{calls}'\ncase $(wc -l < '{calls}') in\n{cases}"
+                      f"  *) {steps[-1] or fail};;\nesac\n")
+    script.chmod(0o755)
+    return calls
 
 
 def _free_port() -> int:

@@ -1,20 +1,25 @@
 """The Slurm executor against a real one-node Slurm on localhost (``make test-slurm``; needs root and
 ``apt-get install slurm-wlm munge``): a job array round trip, a failing job's error and logs, re-running
-without resubmitting, and the smoke chain — notebook 02 (CycleGAN per weather) and the detector training of
-notebook 05 — giving the same checkpoints and metrics under Slurm as in-process."""
+without resubmitting (also while ``squeue`` fails), the wait's bound when ``squeue`` never answers, and the smoke
+chain — notebook 02 (CycleGAN per weather) and the detector training of notebook 05 — giving the same checkpoints
+and metrics under Slurm as in-process."""
 
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cloudpickle
 import pytest
+import submitit
 
 from photosynth import jobs
 
@@ -83,23 +88,103 @@ def test_time_limit_requeues_then_fails_naming_the_cause(cluster: Path, tmp_path
     assert starts.read_text() == "start\n"
 
 
-def test_rerun_reattaches_a_running_job_instead_of_submitting_again(cluster: Path, tmp_path: Path) -> None:
-    """The waiting process dies (a closed session); the same run again waits for the job already running."""
+def _interrupted_run(folder: Path, argv: list[str]) -> Path:
+    """Run the call ``check_output(argv)`` as ``s`` under Slurm in a process killed once the job is submitted (a
+    closed session); returns the run's ``jobs.json``."""
     command = ("import subprocess; from photosynth import jobs; "
-               "jobs.run([jobs.Call('s', subprocess.check_output, (['bash', '-c', 'sleep 6; echo 42'],))], "
-               f"'slurm', {{'poll_s': 0.5}}, folder={str(tmp_path)!r}, progress=False)")
+               f"jobs.run([jobs.Call('s', subprocess.check_output, ({argv!r},))], "
+               f"'slurm', {{'poll_s': 0.5}}, folder={str(folder)!r}, progress=False)")
     waiter = subprocess.Popen([sys.executable, "-c", command])
-    record = tmp_path / "photosynth" / "jobs.json"
-    deadline = time.monotonic() + 60
-    while not record.is_file() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    record = folder / "photosynth" / "jobs.json"
+    _until(record.is_file)
     waiter.kill()
     waiter.wait()
+    return record
+
+
+def _until(ready: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, f"not ready after {seconds} s"
+        time.sleep(0.2)
+
+
+def _job_folders(record: Path) -> list[Path]:
+    return [p for p in record.parent.iterdir() if p.is_dir()]
+
+
+def test_rerun_reattaches_a_running_job_instead_of_submitting_again(cluster: Path, tmp_path: Path) -> None:
+    """The waiting process dies (a closed session); the same run again waits for the job already running."""
+    argv = ["bash", "-c", "sleep 6; echo 42"]
+    record = _interrupted_run(tmp_path, argv)
     first = record.read_text()
-    out = jobs.run([jobs.Call("s", subprocess.check_output, (["bash", "-c", "sleep 6; echo 42"],))], "slurm", FAST,
-                   folder=tmp_path)
+    out = jobs.run([jobs.Call("s", subprocess.check_output, (argv,))], "slurm", FAST, folder=tmp_path)
     assert out == {"s": b"42\n"}
-    assert record.read_text() == first and len([p for p in record.parent.iterdir() if p.is_dir()]) == 1
+    assert record.read_text() == first and len(_job_folders(record)) == 1
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder first on PATH (for this process) for stand-ins of Slurm commands (``slurm_cluster.fake_client``)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder
+
+
+def _gated(gate: Path) -> list[str]:
+    """A job's command that prints 42 once ``gate`` exists (a minute at most)."""
+    return ["bash", "-c", f"for i in $(seq 600); do [ -e {gate} ] && break; sleep 0.1; done; echo 42"]
+
+
+def test_rerun_while_squeue_fails_never_submits_a_job_twice(cluster: Path, tmp_path: Path, fake_bin: Path) -> None:
+    """A re-run while the job still runs: squeue always failing, it stops naming the job and submits nothing;
+    squeue failing twice (then answering), it re-attaches the job."""
+    real_squeue = shutil.which("squeue")  # before the stand-in exists
+    gate = tmp_path / "gate"
+    call = jobs.Call("s", subprocess.check_output, (_gated(gate),))
+    record = _interrupted_run(tmp_path, _gated(gate))
+    first = record.read_text()
+    (job_id,) = json.loads(first).values()
+    slurm_cluster.fake_client(fake_bin, "squeue", None)
+    with pytest.raises(jobs.SlurmUnreachable, match=rf"nothing was submitted.*\n  's': Slurm {job_id} \(unknown\)"):
+        jobs.run([call], "slurm", FAST, folder=tmp_path)
+    assert record.read_text() == first and len(_job_folders(record)) == 1
+
+    squeue = slurm_cluster.fake_client(fake_bin, "squeue", None, None, f'exec {real_squeue} "$@"')
+    with ThreadPoolExecutor(1) as pool:
+        rerun = pool.submit(jobs.run, [call], "slurm", FAST, folder=tmp_path, progress=False)
+        _until(lambda: len(squeue.read_text().splitlines()) > 3)  # third try answered; the wait polls
+        gate.touch()
+        assert rerun.result(timeout=120) == {"s": b"42\n"}
+    assert record.read_text() == first and len(_job_folders(record)) == 1
+
+
+def test_wait_stops_within_the_bound_when_squeue_never_answers(cluster: Path, tmp_path: Path,
+                                                                fake_bin: Path) -> None:
+    """The error names every job, its Slurm id and its logs; the jobs go on (here: to their end)."""
+    gate = tmp_path / "gate"
+    calls = [jobs.Call(f"g{i}", subprocess.check_output, (_gated(gate),)) for i in range(2)]
+    slurm_cluster.fake_client(fake_bin, "squeue", None)
+    start = time.monotonic()
+    with pytest.raises(jobs.SlurmUnreachable, match="silent for over 0.1 min while waiting") as caught:
+        jobs.run(calls, "slurm", {**FAST, "no_answer_min": 0.1}, folder=tmp_path, name="silent")
+    took = time.monotonic() - start
+    gate.touch()
+    ids = json.loads((tmp_path / "silent" / "jobs.json").read_text())
+    assert caught.value.job_ids == ids and len(ids) == 2
+    for name, job_id in ids.items():
+        paths = submitit.SlurmJob(folder=tmp_path / "silent" / "%j", job_id=job_id).paths
+        assert f"'{name}': Slurm {job_id} (pending), stdout {paths.stdout}, stderr {paths.stderr}" in str(caught.value)
+    assert 6 < took < 30  # bound 6 s; each silent query takes about 3 s (three tries, 1 s then 2 s apart)
+
+
+def test_a_job_finishing_while_squeue_never_answers_is_collected(cluster: Path, tmp_path: Path,
+                                                                  fake_bin: Path) -> None:
+    """Its result files tell that it finished, without Slurm."""
+    slurm_cluster.fake_client(fake_bin, "squeue", None)
+    assert jobs.run([jobs.Call("q", _square, (7,))], "slurm", {**FAST, "no_answer_min": 2}, folder=tmp_path) == {
+        "q": 49}
 
 
 def _cancel_myself() -> None:
