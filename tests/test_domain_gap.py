@@ -88,7 +88,7 @@ def test_image_to_fid_path_equals_torchmetrics_own_on_a_custom_network() -> None
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
-    from photosynth.study.evaluation import feature_net
+    from photosynth.metrics.domain_gap import feature_net
 
     net = feature_net("random_cnn", seed=0)
     a, b = images(1, 12, 90, (36, 64)), images(2, 10, 150, (48, 80))

@@ -12,7 +12,8 @@ import pytest
 
 from photosynth.cli import main
 from photosynth.imageio import write_image
-from photosynth.metrics import fidelity
+from photosynth.metrics import fidelity as measures
+from photosynth.study import fidelity
 from photosynth.metrics.domain_gap import extract_features, feature_network
 
 SIZE = (48, 24)  # width, height of the hand-made frames (SSIM needs >= 11 px a side)
@@ -65,14 +66,14 @@ def tiny_net(dim: int = 4):  # noqa: ANN201
 
 def test_ssim_of_a_frame_with_itself_is_one_and_psnr_is_capped() -> None:
     frame = _image(1)
-    assert fidelity.frame_scores(frame, frame) == (1.0, fidelity.PSNR_CAP)
+    assert measures.frame_scores(frame, frame) == (1.0, measures.PSNR_CAP)
     noisy = np.clip(frame.astype(int) + np.random.default_rng(2).integers(-20, 21, frame.shape), 0, 255).astype(np.uint8)
-    ssim, psnr = fidelity.frame_scores(noisy, frame)
+    ssim, psnr = measures.frame_scores(noisy, frame)
     assert 0 < ssim < 1 and 20 < psnr < 40  # ±20 levels of uniform noise: about 25 dB
     small = np.asarray(__import__("PIL.Image", fromlist=["Image"]).fromarray(frame).resize((24, 12)))
-    assert fidelity.frame_scores(small, frame)[0] < 1  # resized to the target's size first
+    assert measures.frame_scores(small, frame)[0] < 1  # resized to the target's size first
     with pytest.raises(ValueError, match="smaller than SSIM"):
-        fidelity.frame_scores(frame[:8], frame[:8])
+        measures.frame_scores(frame[:8], frame[:8])
 
 
 def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     a = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(12)]
     b = [np.clip(im.astype(int) + 60, 0, 255).astype(np.uint8) for im in a[::-1]]
-    ours = fidelity.distances(extract_features(a, net), extract_features(b, net), seed=3, kid_subsets=5)
+    ours = measures.distances(extract_features(a, net), extract_features(b, net), seed=3, kid_subsets=5)
 
     def tensors(images: list[np.ndarray]) -> torch.Tensor:  # uint8, as FeatureNet modules take them
         return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
@@ -103,9 +104,9 @@ def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
     assert ours["kid"] == pytest.approx(kid_mean, rel=1e-9) and ours["kid_std"] == pytest.approx(kid_std, abs=1e-12)
     assert ours["fid"] == pytest.approx(float(fid.compute()), rel=1e-6)
     assert ours["fid"] > 0 and ours["kid"] > 0  # the shifted set is measurably apart
-    few = fidelity.distances(extract_features(a[:4], net), extract_features(b[:4], net))
+    few = measures.distances(extract_features(a[:4], net), extract_features(b[:4], net))
     assert math.isnan(few["fid"]) and math.isfinite(few["kid"])  # 4 images, 4 dimensions: no FID
-    assert not fidelity.fid_allowed(4, 100, 4) and fidelity.fid_allowed(5, 100, 4)
+    assert not measures.fid_allowed(4, 100, 4) and measures.fid_allowed(5, 100, 4)
 
 
 def test_recall_counts_on_hand_made_predictions() -> None:
@@ -117,16 +118,16 @@ def test_recall_counts_on_hand_made_predictions() -> None:
     every = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9},
              {"image_id": 1, "category_id": 1, "bbox": [21, 1, 10, 10], "score": 0.8},
              {"image_id": 2, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.7}]  # fmt: skip
-    counts = fidelity.recall_counts(coco, every)
+    counts = measures.recall_counts(coco, every)
     assert counts.to_dict("list") == {"key": ["a", "b"], "n_gt": [2, 1], "found": [2, 1]}
     erased = [p for p in every if p["image_id"] == 1]  # the car of b is gone
-    assert fidelity.recall_counts(coco, erased).found.tolist() == [2, 0]
+    assert measures.recall_counts(coco, erased).found.tolist() == [2, 0]
     weak = [dict(p, score=0.1) if p["image_id"] == 2 else p for p in every]
-    assert fidelity.recall_counts(coco, weak).found.tolist() == [2, 0]  # below the score threshold
-    assert fidelity.recall_counts(coco, weak, min_score=0.05).found.tolist() == [2, 1]
+    assert measures.recall_counts(coco, weak).found.tolist() == [2, 0]  # below the score threshold
+    assert measures.recall_counts(coco, weak, min_score=0.05).found.tolist() == [2, 1]
     shifted = [dict(p, bbox=[6, 0, 10, 10]) if p["image_id"] == 2 else p for p in every]  # IoU 4/16 < 0.5
     wrong = [dict(p, category_id=3) if p["image_id"] == 2 else p for p in every]
-    assert fidelity.recall_counts(coco, shifted).found.tolist() == fidelity.recall_counts(coco, wrong).found.tolist() == [2, 0]
+    assert measures.recall_counts(coco, shifted).found.tolist() == measures.recall_counts(coco, wrong).found.tolist() == [2, 0]
 
 
 def test_content_kept_is_relative_to_the_reference_on_the_same_frames() -> None:

@@ -17,7 +17,12 @@ from photosynth.report import figures
 from photosynth.atomic import write_json
 from photosynth.cli import main
 from photosynth.runtime import Workspace
-from photosynth.study import evaluation
+from photosynth.study import detectors
+from photosynth.study import domain_gap
+from photosynth.report import findings
+from photosynth.metrics import domain_gap as gap_metric
+from photosynth.report import results
+from photosynth.study import scoring
 from tiny_yolo import make_dataset
 
 SETS = (("buckets", "0-all"), ("buckets", "0-5"), ("buckets", "0-10"), ("weather_eval", "daytime_foggy"))
@@ -46,26 +51,26 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     rng = np.random.default_rng(0)
     for i, (group, name) in enumerate(SETS):
         make_dataset(ws.root / "splits" / group / name, n_train=0, n_val=12, seed=i)
-    for s in evaluation.eval_sets(ws):
+    for s in detectors.eval_sets(ws):
         coco = json.loads(s.coco.read_text())
         for mix, qualities in QUALITY.items():
             for seed, quality in zip(SEEDS, qualities):
-                write_json(evaluation.prediction_path(ws, mix, seed, s), fake_predictions(coco, rng, quality))
+                write_json(detectors.prediction_path(ws, mix, seed, s), fake_predictions(coco, rng, quality))
     return ws
 
 
 @pytest.fixture(scope="module")
 def metrics(workspace: Workspace) -> pd.DataFrame:
-    sets = evaluation.eval_sets(workspace)
-    return pd.concat([evaluation.evaluate_mix(workspace, m, seed, sets) for m in MIXES for seed in SEEDS])
+    sets = detectors.eval_sets(workspace)
+    return pd.concat([detectors.evaluate_mix(workspace, m, seed, sets) for m in MIXES for seed in SEEDS])
 
 
 def test_eval_sets_are_ordered_by_bucket(workspace: Workspace) -> None:
-    sets = evaluation.eval_sets(workspace)
+    sets = detectors.eval_sets(workspace)
     assert [(s.group, s.name) for s in sets] == [
         ("bucket", "0-5"), ("bucket", "0-10"), ("bucket", "0-all"), ("weather", "daytime_foggy")]
     with pytest.raises(FileNotFoundError, match="no evaluation sets"):
-        evaluation.eval_sets(Workspace(workspace.root / "empty"))
+        detectors.eval_sets(Workspace(workspace.root / "empty"))
 
 
 def test_metrics_rows_and_study_mean(metrics: pd.DataFrame) -> None:
@@ -76,73 +81,73 @@ def test_metrics_rows_and_study_mean(metrics: pd.DataFrame) -> None:
     assert (van["n_gt"] == 0).all() and van["ap50_standard"].isna().all()
     scored = metrics[metrics["n_gt"] > 0]
     assert scored[["ap50_standard", "ap50_legacy"]].apply(lambda c: c.between(0, 1)).all().all()
-    means = evaluation.study_means(metrics)
+    means = scoring.study_means(metrics)
     row = means[(means.mix == "baseline") & (means.split == "0-5")].iloc[0]
     per_class = metrics[(metrics.mix == "baseline") & (metrics.split == "0-5") & metrics["class"].isin(["Car", "Truck"])]
     per_seed = per_class.groupby("seed").ap50_legacy.mean()
     assert len(per_seed) == 2 and math.isclose(row.ap50_legacy, per_seed.mean()), "classes first, then seeds"
     assert list(dict.fromkeys(means.split)) == ["0-5", "0-10", "0-all", "daytime_foggy"]
-    assert len(evaluation.study_means(metrics, per_seed=True)) == 2 * len(means)
+    assert len(scoring.study_means(metrics, per_seed=True)) == 2 * len(means)
 
 
 def test_study_table_and_published(metrics: pd.DataFrame) -> None:
-    table = evaluation.study_table(metrics)
+    table = scoring.study_table(metrics)
     assert list(table.index) == ["baseline", "cyclegan", "nst"]
-    assert list(table.columns) == [(m, s) for m in evaluation.METRICS for s in ("0-5", "0-10", "0-all")]
+    assert list(table.columns) == [(m, s) for m in scoring.METRICS for s in ("0-5", "0-10", "0-all")]
     assert table.loc["cyclegan", ("ap50_standard", "0-5")] > table.loc["baseline", ("ap50_standard", "0-5")]
-    both = evaluation.side_by_side(metrics, "toy world, seed 0, profile test")
+    both = results.side_by_side(metrics, "toy world, seed 0, profile test")
     assert both.loc["baseline", ("original study (real data)", "0-5")] == 0.379
     assert both.loc["cyclegan", ("ours (toy world, seed 0, profile test)", "0-all")] == pytest.approx(
         table.loc["cyclegan", ("ap50_legacy", "0-all")])
-    assert evaluation.hardest_bucket(metrics, "baseline") in ("0-5", "0-10", "0-all")
+    assert scoring.hardest_bucket(metrics, "baseline") in ("0-5", "0-10", "0-all")
 
 
 def test_run_folders_per_seed(workspace: Workspace) -> None:
-    assert evaluation.run_dir(workspace, "nst", 2) == workspace.root / "detectors" / "nst" / "seed2"
-    s = evaluation.eval_sets(workspace)[0]
-    predictions = evaluation.prediction_path(workspace, "nst", 2, s).parent
+    assert detectors.run_dir(workspace, "nst", 2) == workspace.root / "detectors" / "nst" / "seed2"
+    s = detectors.eval_sets(workspace)[0]
+    predictions = detectors.prediction_path(workspace, "nst", 2, s).parent
     assert predictions == workspace.root / "detectors" / "nst" / "seed2" / "predictions"
-    assert list(evaluation.runs(workspace, ["a", "b"], [0, 1])) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert list(detectors.runs(workspace, ["a", "b"], [0, 1])) == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
     with pytest.raises(ValueError, match="non-negative integer"):
-        evaluation.run_dir(workspace, "nst", -1)
+        detectors.run_dir(workspace, "nst", -1)
     with pytest.raises(FileNotFoundError, match="was not built"):
-        evaluation.train_mix(workspace, "nst", 0, detect.TrainSettings())
+        detectors.train_mix(workspace, "nst", 0, detect.TrainSettings())
 
 
 def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> None:
-    intervals, diffs, gap = evaluation.bootstrap_study(workspace, MIXES, SEEDS, n_resamples=40, seed=1,
+    intervals, diffs, gap = scoring.bootstrap_study(workspace, MIXES, SEEDS, n_resamples=40, seed=1,
                                                        groups=("bucket", "weather"), progress=False)
     assert len(intervals) == 3 * 4 * 2 and len(diffs) == 2 * 4 * 2 and gap.empty, "no oracle among the mixes"
     assert (intervals.lo <= intervals["map"] + 1e-9).all() and (intervals["map"] <= intervals.hi + 1e-9).all()
     assert diffs.share_positive.between(0, 1).all() and (diffs.lo <= diffs.hi).all()
-    means = evaluation.study_means(metrics)
+    means = scoring.study_means(metrics)
     first = intervals[(intervals.mix == "nst") & (intervals.split == "0-10") & (intervals.metric == "ap50_legacy")]
     expected = means[(means.mix == "nst") & (means.split == "0-10")].ap50_legacy.iloc[0]
     assert first["map"].iloc[0] == pytest.approx(expected), "bootstrap observed value = the table's study mean"
-    per_seed = evaluation.study_means(metrics, per_seed=True)
+    per_seed = scoring.study_means(metrics, per_seed=True)
     spread = per_seed[(per_seed.mix == "nst") & (per_seed.split == "0-10")].ap50_legacy.std(ddof=1)
     assert first["seed_sd"].iloc[0] == pytest.approx(spread) and (intervals.n_seeds == 2).all()
     assert (workspace.root / "results" / "bootstrap.csv").is_file()
-    alone = evaluation.bootstrap_study(workspace, ["baseline"], SEEDS, n_resamples=5, progress=False)
+    alone = scoring.bootstrap_study(workspace, ["baseline"], SEEDS, n_resamples=5, progress=False)
     assert len(alone[0]) == 3 * 2 and alone[1].empty and "share_positive" in alone[1].columns
-    again = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], SEEDS, n_resamples=40, seed=1,
+    again = scoring.bootstrap_study(workspace, ["baseline", "cyclegan"], SEEDS, n_resamples=40, seed=1,
                                        groups=("bucket", "weather"), progress=False)[1]
     pd.testing.assert_frame_equal(again.reset_index(drop=True),
                                   diffs[diffs.mix == "cyclegan"].reset_index(drop=True))
-    table = evaluation.seed_table(intervals)
-    assert list(table.index) == [(m, x) for m in evaluation.METRICS for x in MIXES]
+    table = results.seed_table(intervals)
+    assert list(table.index) == [(m, x) for m in scoring.METRICS for x in MIXES]
     assert list(table.columns) == [(s, st) for s in ("0-5", "0-10", "0-all") for st in ("mean", "seed s.d.", "lo", "hi")]
     assert table.loc[("ap50_legacy", "nst"), ("0-10", "mean")] == pytest.approx(expected)
-    assert "hierarchical" in evaluation.interval_note(intervals) and "2 training seeds" in evaluation.interval_note(intervals)
-    one_seed = evaluation.bootstrap_study(workspace, MIXES, [0], n_resamples=5, progress=False).intervals
-    assert "leave out the seed-to-seed spread" in evaluation.interval_note(one_seed) and one_seed.seed_sd.isna().all()
-    assert list(evaluation.seed_table(one_seed).columns.get_level_values(1)[:3]) == ["mean", "lo", "hi"]
+    assert "hierarchical" in results.interval_note(intervals) and "2 training seeds" in results.interval_note(intervals)
+    one_seed = scoring.bootstrap_study(workspace, MIXES, [0], n_resamples=5, progress=False).intervals
+    assert "leave out the seed-to-seed spread" in results.interval_note(one_seed) and one_seed.seed_sd.isna().all()
+    assert list(results.seed_table(one_seed).columns.get_level_values(1)[:3]) == ["mean", "lo", "hi"]
 
 
 def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -> None:
     """cyclegan (hand-made quality 0.9) closes most of the gap to an oracle of quality 0.95; the oracle is far
     above the baseline (0.5); with the baseline's own detectors as the 'oracle' there is no gap."""
-    study = evaluation.bootstrap_study(workspace, [*MIXES, "oracle"], SEEDS, n_resamples=100, seed=0, progress=False)
+    study = scoring.bootstrap_study(workspace, [*MIXES, "oracle"], SEEDS, n_resamples=100, seed=0, progress=False)
     gap = study.gap_closed
     assert set(gap.mix) == {"cyclegan", "nst"} and len(gap) == 2 * 3 * 2 and (gap.verdict == "gap to close").all()
     row = gap[(gap.mix == "cyclegan") & (gap.split == "0-all") & (gap.metric == "ap50_standard")].iloc[0]
@@ -150,12 +155,12 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
     key = ("0-all", "ap50_standard")
     expected = (iv[("cyclegan", *key)] - iv[("baseline", *key)]) / (iv[("oracle", *key)] - iv[("baseline", *key)])
     assert row.closed == pytest.approx(expected) and row.lo <= row.closed <= row.hi and row.gap_lo > 0
-    table = evaluation.gap_table(gap)
+    table = results.gap_table(gap)
     assert table.index.names == ["metric", "split", "mix"] and table.reading.str.startswith("closed").all()
     assert table.loc[("ap50_standard", "0-all", "cyclegan"), "gap closed"] == pytest.approx(expected)
-    assert evaluation.gap_reading(0.25) == "closed 25% of the gap"
-    assert evaluation.gap_reading(-2.16) == "below the baseline by 216% of the gap"
-    sentences = evaluation.comparison_sentences(study).sentences
+    assert findings.gap_reading(0.25) == "closed 25% of the gap"
+    assert findings.gap_reading(-2.16) == "below the baseline by 216% of the gap"
+    sentences = findings.comparison_sentences(study).sentences
     assert any("leaves a gap for a translator to close" in s and "cyclegan closed" in s for s in sentences)
     assert any(s.startswith("**cyclegan** is above **baseline** on bucket 0-all") for s in sentences)
     assert any("Over 2 training seeds" in s for s in sentences)
@@ -164,44 +169,44 @@ def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -
         words = "is above" if r.lo > 0 else "is below" if r.hi < 0 else "cannot be told apart"
         assert words in next(s for s in sentences if s.startswith(f"**{r.mix}**"))
     # the baseline's own predictions as the oracle: the toy world has no gap to close there
-    for s in evaluation.eval_sets(workspace):
+    for s in detectors.eval_sets(workspace):
         for seed in SEEDS:
-            target = evaluation.prediction_path(workspace, "copy", seed, s)
-            write_json(target, json.loads(evaluation.prediction_path(workspace, "baseline", seed, s).read_text()))
-    none = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan", "copy"], SEEDS, oracle="copy",
+            target = detectors.prediction_path(workspace, "copy", seed, s)
+            write_json(target, json.loads(detectors.prediction_path(workspace, "baseline", seed, s).read_text()))
+    none = scoring.bootstrap_study(workspace, ["baseline", "cyclegan", "copy"], SEEDS, oracle="copy",
                                       n_resamples=30, progress=False)
     assert (none.gap_closed.verdict == "no gap to close").all() and none.gap_closed.closed.isna().all()
-    assert evaluation.gap_table(none.gap_closed).reading.str.contains("no gap to close in the toy world").all()
-    assert any("has no gap to close" in s for s in evaluation.comparison_sentences(none).sentences)
+    assert results.gap_table(none.gap_closed).reading.str.contains("no gap to close in the toy world").all()
+    assert any("has no gap to close" in s for s in findings.comparison_sentences(none).sentences)
 
 
 def test_restrict_classes_keeps_per_class_ap(workspace: Workspace) -> None:
     from photosynth.metrics.ap import match, score
 
-    s = evaluation.eval_sets(workspace)[0]
-    full = match(s.coco, evaluation.prediction_path(workspace, "baseline", 0, s), "ap50_standard")
-    only_car = evaluation.restrict_classes(full, ["Car"])
+    s = detectors.eval_sets(workspace)[0]
+    full = match(s.coco, detectors.prediction_path(workspace, "baseline", 0, s), "ap50_standard")
+    only_car = scoring.restrict_classes(full, ["Car"])
     assert only_car.category_names == ("Car",)
     assert score(only_car).per_class["Car"] == pytest.approx(score(full).per_class["Car"])
     with pytest.raises(ValueError, match="none of"):
-        evaluation.restrict_classes(full, ["Bus"])
+        scoring.restrict_classes(full, ["Bus"])
 
 
 def test_curves_examples_and_figures(workspace: Workspace, metrics: pd.DataFrame) -> None:
-    sets = {s.name: s for s in evaluation.eval_sets(workspace)}
-    curves = evaluation.pr_curves(workspace, ["baseline", "cyclegan"], 0, sets["0-all"])
+    sets = {s.name: s for s in detectors.eval_sets(workspace)}
+    curves = scoring.pr_curves(workspace, ["baseline", "cyclegan"], 0, sets["0-all"])
     assert set(curves["class"]) <= {"Car", "Truck"} and curves.recall.between(0, 1).all()
     assert curves.groupby(["mix", "class"]).precision.apply(lambda p: (np.diff(p.to_numpy()) <= 1e-12).all()).all()
-    examples = evaluation.detection_examples(workspace, "baseline", 1, sets["0-all"], count=3, min_score=0.5)
+    examples = scoring.detection_examples(workspace, "baseline", 1, sets["0-all"], count=3, min_score=0.5)
     assert len(examples) == 3 and all(Path(e["image"]).is_file() and e["gt"] for e in examples)
     assert all(score >= 0.5 for e in examples for _, score in e["pred"])
     caption = "toy world, seed 0, profile test"
     logs = pd.DataFrame({"mix": ["a", "a", "b", "b"], "epoch": [1, 2, 1, 2], "train/box_loss": [2, 1, 2, 1.5],
                          "metrics/mAP50(B)": [0, 0.1, 0, 0.2]})
-    _, diffs, _ = evaluation.bootstrap_study(workspace, ["baseline", "cyclegan"], SEEDS, n_resamples=20, progress=False)
-    means = evaluation.study_means(metrics)
+    _, diffs, _ = scoring.bootstrap_study(workspace, ["baseline", "cyclegan"], SEEDS, n_resamples=20, progress=False)
+    means = scoring.study_means(metrics)
     for fig in (figures.training_curves(logs, caption),
-                figures.metric_heatmap(evaluation.study_table(metrics)["ap50_legacy"], "AP50 legacy", caption),
+                figures.metric_heatmap(scoring.study_table(metrics)["ap50_legacy"], "AP50 legacy", caption),
                 figures.metric_bars(means, "ap50_standard", title="buckets", caption=caption),
                 figures.interval_plot(diffs[diffs.metric == "ap50_standard"], caption),
                 figures.pr_curves(curves, caption),
@@ -214,13 +219,13 @@ def test_curves_examples_and_figures(workspace: Workspace, metrics: pd.DataFrame
 
 
 def test_inflation_sentence_reads_its_direction_from_the_numbers(metrics: pd.DataFrame) -> None:
-    table = evaluation.study_table(metrics)
-    sentence = evaluation.inflation_sentence(table)
+    table = scoring.study_table(metrics)
+    sentence = findings.inflation_sentence(table)
     mean = float((table["ap50_legacy"] - table["ap50_standard"]).to_numpy().mean())
     assert ("exceeded" if mean > 0 else "fell below") in sentence and f"{abs(mean):.3f}" in sentence
     same = table.copy()
     same["ap50_legacy"] = same["ap50_standard"].to_numpy()
-    assert "matched the standard one" in evaluation.inflation_sentence(same)
+    assert "matched the standard one" in findings.inflation_sentence(same)
 
 
 def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest.CaptureFixture) -> None:
@@ -272,12 +277,12 @@ def test_domain_gap_table_labels_features(tmp_path: Path) -> None:
     bdd = images(ws.root / "bdd", 8, 195)
     (ws.root / "splits" / "weather").mkdir(parents=True)
     (ws.root / "splits" / "weather" / "daytime_foggy.txt").write_text("\n".join(map(str, bdd)) + "\n")
-    net = evaluation.feature_net("random_cnn", seed=0)
-    table = evaluation.domain_gap_table(ws, ["cyclegan", "nst"], net, {"fog": "daytime_foggy"}, max_images=5,
+    net = gap_metric.feature_net("random_cnn", seed=0)
+    table = domain_gap.domain_gap_table(ws, ["cyclegan", "nst"], net, {"fog": "daytime_foggy"}, max_images=5,
                                         progress=False)
     assert list(table.source) == ["vKITTI clone", "vKITTI rendered fog", "cyclegan translated"]
     assert (table.features == net.name).all() and "not comparable" in net.name
     assert (table.n_a == 5).all() and (table.n_b == 5).all() and (table.fid >= 0).all()
     assert (ws.root / "results" / "domain_gap.csv").is_file()
     with pytest.raises(ValueError, match="unknown feature network"):
-        evaluation.feature_net("vgg")
+        gap_metric.feature_net("vgg")

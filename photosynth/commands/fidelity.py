@@ -1,5 +1,5 @@
 """``photosynth fidelity``: translation fidelity of translated frames (SSIM/PSNR vs the oracle, KID/FID to the
-target weather's photos, content kept by a reference detector) as a CSV; see :mod:`photosynth.metrics.fidelity`."""
+target weather's photos, content kept by a reference detector) as a CSV; see :mod:`photosynth.study.fidelity`."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``photosynth fidelity``."""
     from photosynth.cli import UsageError
-    from photosynth.metrics import fidelity
-    from photosynth.study.evaluation import feature_net
+    from photosynth.study import fidelity
+    from photosynth.metrics.domain_gap import feature_net
     from photosynth.design import WEATHER_SLOTS
 
     folders = [Path(f) for f in args.translated]

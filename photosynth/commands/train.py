@@ -78,7 +78,7 @@ def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data
     from dataclasses import replace
 
     from photosynth import detect
-    from photosynth.study import evaluation
+    from photosynth.study import detectors
 
     try:
         settings = replace(detect.TrainSettings.from_parameters(params), seed=seed)
@@ -87,7 +87,7 @@ def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data
     data_path = Path(data) if data else workspace.root / "mixes" / mix / "data.yaml"
     if not data_path.is_file():
         raise UsageError(f"{data_path}: no such data.yaml (build the mix with notebook 04 / `photosynth mix`)")
-    run_dir = Path(out) if out else evaluation.run_dir(workspace, mix, seed)
+    run_dir = Path(out) if out else detectors.run_dir(workspace, mix, seed)
     result = detect.train(data_path, run_dir, settings, workspace)
     print(f"[photosynth] {mix} seed {seed}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
     return result
@@ -104,7 +104,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_study(args: argparse.Namespace) -> int:
     """Handler of ``photosynth study``."""
     from photosynth import detect
-    from photosynth.study import evaluation
+    from photosynth.study import detectors, scoring
 
     workspace, params, results = _context(args)
     mixes = [m.strip() for m in args.mixes.split(",") if m.strip()] or list(params.get("mixes") or [])
@@ -115,11 +115,11 @@ def run_study(args: argparse.Namespace) -> int:
         for seed in seeds:
             _train_one(workspace, params, mix, seed)
     predict = detect.PredictSettings(device=params.get("device") or None)
-    metrics = evaluation.evaluate_study(workspace, mixes, seeds, predict)
-    print(evaluation.study_table(metrics).round(3).to_string())
+    metrics = detectors.evaluate_study(workspace, mixes, seeds, predict)
+    print(scoring.study_table(metrics).round(3).to_string())
     baseline = results.get("baseline", "baseline")
     if baseline in mixes and len(mixes) > 1:
-        diffs = evaluation.bootstrap_study(workspace, mixes, seeds, baseline, n_resamples=int(results.get("n_boot", 1000)),
+        diffs = scoring.bootstrap_study(workspace, mixes, seeds, baseline, n_resamples=int(results.get("n_boot", 1000)),
                                            seed=int(params.get("seed", 0)),
                                            level=float(results.get("level", 0.95))).differences
         print(diffs.round(3).to_string(index=False))

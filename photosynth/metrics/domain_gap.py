@@ -97,6 +97,29 @@ def inception_network(weights: str | Path | None = None) -> FeatureNet:
     return FeatureNet(name, module, (299, 299), comparable=True)
 
 
+def feature_net(kind: str = "inception", weights: str | Path | None = None, seed: int = 0) -> FeatureNet:
+    """A labelled feature network for FID/KID: ``"inception"`` (local weights, see
+    :func:`photosynth.weights.inception_weights`) or ``"random_cnn"`` (a seeded random-init
+    3-layer CNN for the toy world, labelled as not comparable to published FID)."""
+    if kind == "inception":
+        return inception_network(weights)
+    if kind != "random_cnn":
+        raise ValueError(f"unknown feature network {kind!r}; choose 'inception' or 'random_cnn'")
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    layers: list[Any] = []
+    for c_in, c_out in ((3, 32), (32, 64), (64, 128)):
+        conv = torch.nn.Conv2d(c_in, c_out, 3, stride=2, padding=1)
+        with torch.no_grad():
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * (2 / (9 * c_in)) ** 0.5)
+            conv.bias.zero_()
+        layers += [conv, torch.nn.ReLU()]
+    module = torch.nn.Sequential(*layers, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+    return feature_network(
+        module, f"random-init 3-layer CNN (seed {seed}) — toy-world only, not comparable to published FID", (128, 128))
+
+
 def _load(image: str | Path | np.ndarray) -> np.ndarray:
     rgb = read_rgb(image) if isinstance(image, (str, Path)) else np.asarray(image)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:

@@ -28,6 +28,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from photosynth.report.tables import label
+from photosynth.study.fidelity import CLONE, ORACLE, VKITTI
 
 #: Training-log columns shown by :func:`training_curves` (ultralytics ``results.csv`` names) and their labels.
 CURVES: dict[str, str] = {
@@ -293,4 +294,43 @@ def detection_examples(
             handles.append(Line2D([], [], color=PRED_COLOUR, lw=2, ls="--", label="prediction (score)"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
         _title(fig, title, caption)
+    return fig
+
+
+def fidelity_figure(table: pd.DataFrame, weather: str, caption: str = "") -> Figure:
+    """One weather's fidelity (:mod:`photosynth.study.fidelity`): SSIM and PSNR against the oracle, KID to the target
+    photos (± std over subsets), content kept — one bar per translator, references in grey."""
+    part = table[table.weather == weather].reset_index(drop=True)
+    if part.empty:
+        raise ValueError(f"no fidelity rows for weather {weather!r}")
+    names = list(part.translator)
+    translators = [n for n in names if n not in (CLONE, VKITTI, ORACLE)]
+    colours = dict(zip(translators, sns.color_palette("deep", len(translators))))
+    colours |= {CLONE: "#9a9a9a", VKITTI: "#c8c8c8", ORACLE: "#4a4a4a"}
+    panels = (("ssim", "SSIM to the oracle ↑"), ("psnr", "PSNR to the oracle (dB) ↑"),
+              ("kid", f"KID to BDD {part.bdd_domain[0]} ↓"), ("content_kept", "content kept ↑"))  # fmt: skip
+    y = np.arange(len(names))
+    with book_style():
+        fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 1.6 + 0.55 * len(names)), sharey=True, squeeze=False,
+                                 layout="constrained")
+        for ax, (column, title) in zip(axes.flat, panels):
+            values = part[column].astype(float)
+            ax.barh(y, values.fillna(0), color=[colours[n] for n in names])
+            if column == "kid":
+                ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
+            ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
+            for yi, name, v, end in zip(y, names, values, ends):
+                text = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
+                ax.text(max(end, 0) if np.isfinite(end) else 0, yi, text, va="center")
+            if column == "content_kept":
+                ax.axvline(1.0, color="black", lw=0.8)
+                ax.axvline(0.8, color="black", lw=0.8, ls="--")
+            if column in ("ssim", "psnr") and values.isna().all():
+                ax.text(0.5, 0.5, "no oracle\n(real data)", transform=ax.transAxes, ha="center", va="center")
+            ax.set_title(title)
+            ax.margins(x=0.35)
+        for ax in axes[:, 0]:
+            ax.set_yticks(y, names)
+        axes[0, 0].invert_yaxis()
+        fig.suptitle(heading(f"Translation fidelity: {weather} (n = {int(part.n_frames.max())} frames)", caption))
     return fig

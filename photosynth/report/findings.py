@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from photosynth.metrics.bootstrap import GAP_OPEN, NO_GAP
 from photosynth.report.tables import format_value, label
+from photosynth.study.detectors import bucket_key
+from photosynth.study.scoring import StudyBootstrap
 
 #: Below this absolute size a mean difference between the two AP definitions is reported as agreement.
 AGREEMENT = 0.0005
@@ -147,3 +150,73 @@ def findings(
             out.append(f"{label(other_metric)} reads {word} than {name} by {format_value(abs(mean), 'ap')} on "
                        f"average over every mix and bucket (at most {format_value(abs(extreme), 'ap')}).")
     return Findings(out)
+
+
+def gap_reading(closed: float) -> str:
+    """The share of the gap closed in words: a negative share is a mix below the baseline."""
+    return f"closed {closed:.0%} of the gap" if closed >= 0 else f"below the baseline by {-closed:.0%} of the gap"
+
+
+def _interval_text(lo: float, hi: float, level: float) -> str:
+    return f"{level:.0%} interval [{lo:+.3f}, {hi:+.3f}]"
+
+
+def comparison_sentences(study: StudyBootstrap, split: str | None = None, metric: str = "ap50_standard") -> Findings:
+    """The Discussion's sentences on bucket ``split`` (default: the widest bucket) and ``metric``: each mix against
+    the baseline (:func:`photosynth.report.findings.compare`, the Results page's wording), the gap to the oracle and the
+    share of it each mix closed, and the seed-to-seed spread — every direction read from the intervals."""
+    diffs = study.differences[(study.differences.group == "bucket") & (study.differences.metric == metric)]
+    if diffs.empty:
+        return Findings([])
+    split = split or sorted(dict.fromkeys(diffs["split"]), key=bucket_key)[-1]
+    diffs = diffs[diffs.split == split]
+    level = float(diffs["level"].iloc[0])
+    baseline = str(diffs["baseline"].iloc[0])
+    where = f"in {metric.removeprefix('ap50_')} AP@0.5 on bucket {split}"
+    out = [compare(diffs, mix, baseline, label(metric), f"{level:.0%}") for mix in dict.fromkeys(diffs["mix"])]
+    gap = study.gap_closed[(study.gap_closed.group == "bucket") & (study.gap_closed.metric == metric)
+                           & (study.gap_closed.split == split)]
+    if not gap.empty:
+        first = gap.iloc[0]
+        head = (f"The oracle — vKITTI's clone frames rendered again by the toy world's real renderer, a perfect "
+                f"translation — scored {first.gap:+.3f} against {baseline} {where} "
+                f"({_interval_text(first.gap_lo, first.gap_hi, level)})")
+        if first.verdict == GAP_OPEN:
+            closed = "; ".join(f"{r.mix} closed {r.closed:.0%} of it ({level:.0%} interval [{r.lo:.0%}, {r.hi:.0%}])"
+                               for r in gap.itertuples())
+            out.append(f"{head}: the toy world leaves a gap for a translator to close. {closed}.")
+        elif first.verdict == NO_GAP:
+            out.append(f"{head}: the toy world has no gap to close there, so no translator's difference to the "
+                       "baseline can be credited to translating better.")
+        else:
+            out.append(f"{head}: training on real-style weather did worse than vKITTI's own rendered weather, so "
+                       "there is no ceiling above the baseline to measure the translators against.")
+    spread = study.intervals[(study.intervals.group == "bucket") & (study.intervals.metric == metric)
+                             & (study.intervals.split == split)]
+    n_seeds = int(spread["n_seeds"].iloc[0])
+    if n_seeds > 1:
+        largest_sd, largest_diff = float(spread["seed_sd"].max()), float(diffs["diff"].abs().max())
+        relation = "larger than" if largest_diff > largest_sd else "within"
+        out.append(f"Over {n_seeds} training seeds a mix's AP varied by up to {largest_sd:.3f} (seed-to-seed "
+                   f"standard deviation); the largest difference to the baseline, {largest_diff:.3f}, is "
+                   f"{relation} that spread.")
+    else:
+        out.append("Each mix was trained once (one seed), so these intervals leave out the seed-to-seed spread.")
+    return Findings(out)
+
+
+def inflation_sentence(table: pd.DataFrame, resolution: float = 0.0005) -> str:
+    """What the legacy metric adds over the standard one in a :func:`study_table`, and on which bucket most and
+    least (differences below ``resolution`` count as none)."""
+    inflation = table["ap50_legacy"] - table["ap50_standard"]
+    mean, top = float(inflation.to_numpy().mean()), float(inflation.to_numpy().max())
+    by_split = inflation.mean(axis=0)
+    if abs(mean) < resolution and abs(top) < resolution:
+        return "In this build the legacy number matched the standard one on every mix and bucket (to 0.001)."
+    verb = "exceeded" if mean > 0 else "fell below"
+    head = (f"In this build the legacy number {verb} the standard one by {abs(mean):.3f} on average over mixes and "
+            f"buckets (by {top:+.3f} at most)")
+    if by_split.max() - by_split.min() < resolution:
+        return f"{head}, about the same on every bucket."
+    return (f"{head}; averaged over mixes, the difference was largest on bucket {by_split.idxmax()} "
+            f"({by_split.max():+.3f}) and smallest on bucket {by_split.idxmin()} ({by_split.min():+.3f}).")
