@@ -17,7 +17,6 @@ from PIL import Image  # noqa: E402
 
 from photosynth.report import figures  # noqa: E402
 from photosynth.report.diagram import pipeline_diagram  # noqa: E402
-from photosynth.study.datasets import class_counts_plot, occlusion_histogram  # noqa: E402
 from photosynth.report import gallery  # noqa: E402
 from photosynth.report import translators  # noqa: E402
 
@@ -64,8 +63,8 @@ FIGURES = {
          for names in translators.PANELS.values() for name in names]), "profile smoke"),
     "side_by_side": lambda: translators.plot_side_by_side([[("original", IMAGE), ("fog", IMAGE), ("overcast", IMAGE),
                                                        ("rain", IMAGE)]], "profile smoke"),
-    "occlusion_histogram": lambda: occlusion_histogram({0: 3, 1: 5, 4: 2}, [1, 3], "toy world"),
-    "class_counts": lambda: class_counts_plot(pd.DataFrame(
+    "occlusion_histogram": lambda: figures.occlusion_histogram({0: 3, 1: 5, 4: 2}, [1, 3], "toy world"),
+    "class_counts": lambda: figures.class_counts_plot(pd.DataFrame(
         {"dataset": ["kitti", "kitti", "bdd100k"], "class": ["Car", "Truck", "Car"], "boxes": [10, 3, 40],
          "occluded": [1, 0, 5]}), "toy world"),
     "pipeline_diagram": pipeline_diagram,

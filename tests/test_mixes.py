@@ -14,6 +14,7 @@ import yaml
 from photosynth.cli import main
 from photosynth.frames import Box, Frame
 from photosynth.imageio import write_image
+from photosynth.report import figures
 from photosynth.design import SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
 from photosynth.study.mixes import (
     MissingFramesError,
@@ -25,7 +26,6 @@ from photosynth.study.mixes import (
     read_manifest,
     sample_examples,
     sample_items,
-    samples_figure,
 )
 from photosynth.translate.frameset import translation_sources
 
@@ -287,7 +287,7 @@ def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:
     assert baseline["Scene02/00007_kitti"].frame.mapped_boxes == real.mapped_boxes
     examples = sample_examples(results["cyclegan"].items)
     assert [e["label"].split(" ")[0] for e in examples] == list(SOURCES)
-    fig = samples_figure(results["cyclegan"], caption="toy")
+    fig = figures.mix_samples_figure(results["cyclegan"], caption="toy")
     assert len([ax for ax in fig.axes if ax.images]) == 7 and "cyclegan" in fig._suptitle.get_text()
     plt.close(fig)
     with pytest.raises(FileNotFoundError, match=r"\['nst', 'augment'\] were requested"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from photosynth.report import figures
 from photosynth.study import datasets
 
 TOY = dict(scenes=1, frames=2, scale=0.08, kitti_object=2, bdd_train=8, bdd_val=8, bdd_style_min=1, progress=False)
@@ -71,12 +72,12 @@ def test_figures_show_the_counts(toy_ws: tuple[Path, dict]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = datasets.occlusion_histogram({"0": 2, "3": 5}, [1, 2], "caption")
+    fig = figures.occlusion_histogram({"0": 2, "3": 5}, [1, 2], "caption")
     ax = fig.axes[0]
     assert [p.get_height() for p in ax.patches] == [2, 0, 0, 5]
     assert [line.get_xdata()[0] for line in ax.lines] == [1.5, 2.5]
     _, data = toy_ws
     stats = datasets.dataset_statistics(datasets.read_roots({"kitti_tracking": data["roots"]["kitti_tracking"]}))
-    fig = datasets.class_counts_plot(stats)
+    fig = figures.class_counts_plot(stats)
     heights = sorted(p.get_height() for p in fig.axes[0].patches if p.get_height() > 0)
     assert heights == sorted(v for v in stats.groupby("class")["boxes"].sum() if v > 0)

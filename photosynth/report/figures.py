@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +28,9 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from photosynth.report.tables import label
+from photosynth.frames import CLASSES
 from photosynth.study.fidelity import CLONE, ORACLE, VKITTI
+from photosynth.study.mixes import MixResult, sample_examples
 
 #: Training-log columns shown by :func:`training_curves` (ultralytics ``results.csv`` names) and their labels.
 CURVES: dict[str, str] = {
@@ -295,6 +297,42 @@ def detection_examples(
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
         _title(fig, title, caption)
     return fig
+
+
+def occlusion_histogram(per_image: Mapping[int | str, int], cuts: Sequence[int], caption: str = "") -> Figure:
+    """Bar chart: images by number of occluded vehicles, with the bucket cut points as dashed lines."""
+    counts = {int(k): int(v) for k, v in per_image.items()}
+    xs = np.arange(max(counts, default=0) + 1)
+    with book_style():
+        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
+        ax.bar(xs, [counts.get(int(x), 0) for x in xs], color="#4c72b0")
+        for cut in cuts:
+            ax.axvline(cut + 0.5, color="#c44e52", ls="--", lw=1.2)
+            ax.text(cut + 0.6, ax.get_ylim()[1] * 0.92, f"cut {cut}", color="#c44e52")
+        ax.set_xlabel("occluded vehicles (Car/Van/Truck) in the image")
+        ax.set_ylabel("images")
+        ax.set_title(heading("BDD100K evaluation images by occluded vehicles", caption))
+    return fig
+
+
+def class_counts_plot(stats: pd.DataFrame, caption: str = "") -> Figure:
+    """Grouped bars: boxes per class and dataset (symlog scale: the datasets differ by orders of magnitude)."""
+    table = stats.groupby(["dataset", "class"], as_index=False)[["boxes", "occluded"]].sum()
+    with book_style():
+        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
+        sns.barplot(data=table, x="dataset", y="boxes", hue="class", hue_order=list(CLASSES), ax=ax)
+        ax.set_yscale("symlog")
+        ax.set_ylabel("boxes (symlog)")
+        ax.set_title(heading("Boxes per class", caption))
+    return fig
+
+
+def mix_samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, caption: str = "",
+                       columns: int = 4) -> Figure:
+    """Sample frames of every source of a mix (:func:`photosynth.study.mixes.sample_examples`) with their
+    ground-truth boxes."""
+    title = f"Mix {result.mix}: sample frames per source"
+    return detection_examples(sample_examples(result.items, per_source, seed), caption, title, columns)
 
 
 def fidelity_figure(table: pd.DataFrame, weather: str, caption: str = "") -> Figure:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from photosynth.frames import CLASSES, Frame
+from photosynth.frames import Frame
 from photosynth.study.splits import Statistics
 from photosynth.design import Domain
 
@@ -150,40 +150,3 @@ def sample_examples(roots: Mapping[str, Path], seed: int = 0, bdd_split: str = "
 def _example(frame: Frame, label: str) -> dict[str, Any]:
     return {"image": frame.image, "label": f"{label} · {frame.key}", "pred": [],
             "gt": [[b.x1, b.y1, b.width, b.height] for b in frame.mapped_boxes]}  # fmt: skip
-
-
-def occlusion_histogram(per_image: Mapping[int | str, int], cuts: Sequence[int], caption: str = ""):  # noqa: ANN201
-    """Bar chart: images by number of occluded vehicles, with the bucket cut points as dashed lines."""
-    import matplotlib.pyplot as plt
-
-    from photosynth.report.figures import book_style, figure_size, heading
-
-    counts = {int(k): int(v) for k, v in per_image.items()}
-    xs = np.arange(max(counts, default=0) + 1)
-    with book_style():
-        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
-        ax.bar(xs, [counts.get(int(x), 0) for x in xs], color="#4c72b0")
-        for cut in cuts:
-            ax.axvline(cut + 0.5, color="#c44e52", ls="--", lw=1.2)
-            ax.text(cut + 0.6, ax.get_ylim()[1] * 0.92, f"cut {cut}", color="#c44e52")
-        ax.set_xlabel("occluded vehicles (Car/Van/Truck) in the image")
-        ax.set_ylabel("images")
-        ax.set_title(heading("BDD100K evaluation images by occluded vehicles", caption))
-    return fig
-
-
-def class_counts_plot(stats: pd.DataFrame, caption: str = ""):  # noqa: ANN201
-    """Grouped bars: boxes per class and dataset (symlog scale: the datasets differ by orders of magnitude)."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    from photosynth.report.figures import book_style, figure_size, heading
-
-    table = stats.groupby(["dataset", "class"], as_index=False)[["boxes", "occluded"]].sum()
-    with book_style():
-        fig, ax = plt.subplots(figsize=figure_size(3.4), layout="constrained")
-        sns.barplot(data=table, x="dataset", y="boxes", hue="class", hue_order=list(CLASSES), ax=ax)
-        ax.set_yscale("symlog")
-        ax.set_ylabel("boxes (symlog)")
-        ax.set_title(heading("Boxes per class", caption))
-    return fig

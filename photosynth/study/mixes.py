@@ -236,14 +236,6 @@ def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0
     ]  # fmt: skip
 
 
-def samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, caption: str = "", columns: int = 4):
-    """Sample frames of every source of a mix with their ground-truth boxes (a matplotlib ``Figure``)."""
-    from photosynth.report import figures
-
-    title = f"Mix {result.mix}: sample frames per source"
-    return figures.detection_examples(sample_examples(result.items, per_source, seed), caption, title, columns)
-
-
 def build_workspace_mixes(
     workspace_root: str | Path,
     names: Sequence[str] = MIXES,
