@@ -27,12 +27,12 @@ from tqdm import tqdm
 
 
 def make_labels(path: Path, frames: int, unique: int, seed: int) -> tuple[int, int]:
-    """Write a 2018-style list of ``frames`` frames from ``toyworld.bdd_labels``; ``(frames, labels)``.
+    """Write a 2018-style list of ``frames`` frames from ``photosynth.toyworld.labels.bdd_labels``; ``(frames, labels)``.
 
     The toy world renders ``unique`` frames (20–130 per second on the shared 2-core machine); they are
     repeated with fresh names (``<id>-r<k>.jpg``) and label ids until ``frames`` entries are written.
     """
-    from photosynth.toyworld.world import bdd_labels
+    from photosynth.toyworld.labels import bdd_labels
 
     source = list(tqdm(bdd_labels(min(unique, frames), seed, layout="2018"), total=min(unique, frames),
                        desc="toy world labels", unit="frame"))  # fmt: skip

@@ -13,9 +13,9 @@ from photosynth.datasets.bdd100k import BDD_IMAGE_SIZE, bdd_frames, read_bdd100k
 from photosynth.datasets.kitti import read_kitti_object, read_kitti_tracking
 from photosynth.toyworld.scene import FIRST_OWNER, OCCLUDED_BELOW, Camera, Thing, rasterize
 from photosynth.toyworld.style import VARIATIONS
-from photosynth.toyworld.world import (
-    STUDY_WEATHERS, Street, bdd_conditions, bdd_labels, bdd_record, make_toyworld,
-)  # fmt: skip
+from photosynth.toyworld.labels import bdd_labels, bdd_record
+from photosynth.toyworld.streets import STUDY_WEATHERS, Street, bdd_conditions
+from photosynth.toyworld.world import make_toyworld
 from photosynth.datasets.vkitti2 import OCCUPANCY_THRESHOLD, read_vkitti2
 from photosynth.imageio import image_size
 

@@ -31,6 +31,7 @@ import numpy as np
 from photosynth.imageio import read_rgb
 from photosynth.weights import inception_weights
 
+
 @dataclass(frozen=True)
 class FeatureNet:
     """A feature extractor: ``module`` maps a uint8 batch ``(N, 3, H, W)`` (any size) to ``(N, D)`` features."""

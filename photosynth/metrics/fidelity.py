@@ -21,20 +21,12 @@ from photosynth.metrics.ap import match
 
 #: Each frame's PSNR is capped here (dB): identical frames would give +inf.
 PSNR_CAP = 100.0
-
-
 #: Detections from this score up count for recall (ultralytics' default prediction threshold).
 MIN_SCORE = 0.25
-
-
 #: IoU a detection needs with a ground-truth box to find it.
 IOU = 0.5
-
-
 #: SSIM's Gaussian window (torchmetrics' default): frames must be at least this many pixels on each side.
 SSIM_WINDOW = 11
-
-
 #: KID subsets and their largest size (torchmetrics' defaults).
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
 

@@ -27,8 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from photosynth.report.tables import label
 from photosynth.frames import CLASSES
+from photosynth.report.tables import label
 from photosynth.study.fidelity import CLONE, ORACLE, VKITTI
 from photosynth.study.mixes import MixResult, sample_examples
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from photosynth.atomic import atomic_open
 from photosynth import imageio
+from photosynth.atomic import atomic_open
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

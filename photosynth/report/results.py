@@ -5,12 +5,13 @@ study's numbers beside ours, and the captions' provenance and interval notes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import pandas as pd
+
+from photosynth.report.findings import gap_reading
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import bucket_key
 from photosynth.study.scoring import METRICS, study_means
-from photosynth.report.findings import gap_reading
-
 
 #: The original study's published table (YOLOv5 ``val.py`` AP@0.5 over Car and Truck, real KITTI/vKITTI2/BDD).
 PUBLISHED: dict[str, dict[str, float]] = {

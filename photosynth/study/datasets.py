@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from photosynth.design import Domain
 from photosynth.frames import Frame
 from photosynth.study.splits import Statistics
-from photosynth.design import Domain
 
 #: Dataset roots of a workspace, in table order.
 ROOTS: tuple[str, ...] = ("kitti_tracking", "kitti_object", "vkitti2", "bdd100k")
@@ -41,8 +41,8 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
     ``data/vkitti2`` then joins the two (:func:`photosynth.datasets.vkitti2.join_roots`).
     Returns ``{"source": "toy world" | "real data", "roots": {name: path}}``.
     """
-    from photosynth.toyworld.world import make_toyworld
     from photosynth.datasets.vkitti2 import join_roots, unjoin
+    from photosynth.toyworld.world import make_toyworld
 
     data = Path(workspace_root) / "data"
     given = {name: Path(str(p)).expanduser() for name, p in roots.items() if p}

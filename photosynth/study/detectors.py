@@ -14,11 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 import pandas as pd
+
 from photosynth import detect
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
-
 
 #: Workspace folders of the evaluation sets, by group.
 GROUPS: dict[str, str] = {"bucket": "splits/buckets", "weather": "splits/weather_eval"}

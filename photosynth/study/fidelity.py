@@ -62,8 +62,6 @@ KEEP = 0.8
 
 
 CLONE, VKITTI, ORACLE = "clone", "vkitti", "oracle"
-
-
 #: Columns of the fidelity table, in order.
 COLUMNS: tuple[str, ...] = (
     "translator", "kind", "weather", "bdd_domain", "n_frames", "ssim", "psnr", "kid", "kid_std", "fid",

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+
 import numpy as np
 import pandas as pd
+
+from photosynth import detect
 from photosynth.atomic import atomic_open
 from photosynth.design import STUDY_CLASSES
-from photosynth import detect
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import EvalSet, eval_sets, prediction_path
-
 
 METRICS: tuple[str, ...] = ("ap50_standard", "ap50_legacy")
 
@@ -150,14 +151,8 @@ class StudyBootstrap(NamedTuple):
 
 
 WHERE = ["group", "split", "metric"]
-
-
 INTERVAL_COLUMNS = ["mix", *WHERE, "map", "seed_sd", "lo", "hi", "n_seeds"]
-
-
 DIFFERENCE_COLUMNS = ["mix", "baseline", *WHERE, "diff", "lo", "hi", "share_positive"]
-
-
 GAP_COLUMNS = ["mix", *WHERE, "closed", "lo", "hi", "gap", "gap_lo", "gap_hi", "verdict"]
 
 

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from photosynth.frames import CLASSES, Frame
 from photosynth.atomic import write_text
 from photosynth.design import STYLE_DOMAINS, Domain
+from photosynth.frames import CLASSES, Frame
 
 #: Evaluation domains written by default (daytime weathers, then times of day).
 EVAL_DOMAINS: tuple[str, ...] = (

@@ -11,8 +11,8 @@
     manifest.json
 
 KITTI tracking sequences 0001/0002/0006/0018/0020 show the same geometry as vKITTI2 Scene01/02/06/18/20
-frame by frame (the "real" and the synthetic render of one world). :func:`bdd_labels` yields BDD frame
-dicts without images (for label-file benchmarks).
+frame by frame (the "real" and the synthetic render of one world). What the scenes contain is
+:mod:`.streets`'s; the label lines and records are :mod:`.labels`'s.
 
 The **oracle** (DESIGN §7) is a perfect translation: every clone Camera_0 frame that a weather slot of the
 training mixes uses (:func:`oracle_weathers`: ``frame % 7`` of :data:`photosynth.design.WEATHER_SLOTS`)
@@ -28,363 +28,42 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from photosynth.toyworld.scene import STREET_PERIOD, Camera, Facade, Raster, Thing, View, rasterize
-from photosynth.toyworld.style import VARIATIONS, real, synthetic
 from photosynth.atomic import write_text
+from photosynth.datasets.bdd100k import BDD_IMAGE_SIZE as BDD_SIZE
+from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES
 from photosynth.imageio import write_image
-from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES, STYLE_DOMAINS, WEATHER_SLOTS, Domain
+from photosynth.toyworld.labels import bdd_name, bdd_record, has_label, kitti_line, vkitti_line
+from photosynth.toyworld.scene import Camera, Raster, rasterize
+from photosynth.toyworld.streets import (
+    BDD_TIME_MIX,
+    BDD_WEATHER_MIX,
+    Street,
+    bdd_conditions,
+    bdd_things,
+    oracle_count,
+    oracle_weathers,
+    street_facades,
+)  # fmt: skip
+from photosynth.toyworld.style import VARIATIONS, real, synthetic
 
 VERSION = 2  # bump when the rendering changes: a manifest of another version is regenerated
 KITTI_SIZE = (1242, 375)
 #: KITTI object images come in these sizes (DESIGN §4); most are the first.
 KITTI_OBJECT_SIZES = ((1242, 375), (1241, 376), (1238, 374), (1224, 370))
-BDD_SIZE = (1280, 720)
+
 STEREO_BASELINE = 0.532
-EGO_SPEED = 0.8  # metres per frame
-#: Street vehicles farther than this are not drawn (they would be a few pixels tall at small scales).
-MAX_DEPTH = 42.0
-#: Default share of BDD weathers and times of day in the toy world.
-BDD_WEATHER_MIX: dict[str, float] = {
-    "clear": 0.3, "overcast": 0.16, "rainy": 0.15, "foggy": 0.14, "snowy": 0.08, "partly cloudy": 0.1,
-    "undefined": 0.07,
-}  # fmt: skip
-BDD_TIME_MIX: dict[str, float] = {"daytime": 0.72, "night": 0.18, "dawn/dusk": 0.1}
-#: The daytime weathers the study uses (style sources and evaluation): each gets images in every split.
-STUDY_WEATHERS = ("clear", "overcast", "rainy", "foggy")
-
-_PALETTES: dict[str, dict[str, tuple[int, int, int]]] = {
-    "Car": {"Red": (190, 35, 40), "Blue": (40, 70, 170), "Silver": (175, 178, 182), "Black": (35, 35, 40),
-            "White": (230, 230, 228), "Green": (40, 110, 70)},
-    "Van": {"White": (236, 236, 232), "Yellow": (230, 190, 40), "Silver": (170, 172, 176), "Blue": (70, 120, 190)},
-    "Truck": {"Orange": (225, 120, 30), "White": (225, 225, 215), "Green": (60, 120, 50), "Brown": (130, 90, 55)},
-    "bus": {"Yellow": (235, 185, 30), "Blue": (40, 90, 170), "White": (230, 230, 230)},
-    "person": {"Red": (170, 40, 40), "Blue": (50, 60, 130), "Grey": (110, 110, 110)},
-    "traffic light": {"Black": (30, 30, 30)},
-    "traffic sign": {"Blue": (30, 80, 180), "Red": (200, 30, 30), "Green": (30, 120, 60)},
-}  # fmt: skip
-_MODELS = {"Car": ("Sedan4Door", "Hatchback", "SUV", "Coupe"), "Van": ("Minivan", "CargoVan"),
-           "Truck": ("BoxTruck", "Lorry")}  # fmt: skip
-
-
-# --- the street world (KITTI / vKITTI2) --------------------------------------------------------------------
-
-
-@dataclass
-class Track:
-    """A vehicle of a scene: lane position, depth at frame 0, speed relative to the ego (m/frame)."""
-
-    track_id: int
-    kind: str
-    model: str
-    colour: str
-    rgb: tuple[int, int, int]
-    x: float
-    z0: float
-    speed: float
-    moving: bool
-    oncoming: bool
-
-    def at(self, frame: int) -> Thing:
-        return Thing(self.kind, self.x, self.z0 + self.speed * frame, self.rgb, self.track_id,
-                     oncoming=self.oncoming, moving=self.moving)  # fmt: skip
-
-
-def _pick(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
-    """One key of ``weights``, drawn proportionally to its weight."""
-    keys = list(weights)
-    cumulative = np.cumsum([weights[k] for k in keys])
-    return keys[min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(keys) - 1)]
-
-
-def _vehicle(rng: np.random.Generator, kinds: Mapping[str, float]) -> tuple[str, str, str, tuple[int, int, int]]:
-    """Kind, model, colour name and jittered RGB (channels 1..255) of a new object."""
-    kind = _pick(rng, kinds) if len(kinds) > 1 else next(iter(kinds))
-    palette = _PALETTES[kind]
-    colour = list(palette)[int(rng.integers(len(palette)))]
-    jitter = rng.integers(-12, 13, 3).tolist()
-    rgb = tuple(min(255, max(1, c + j)) for c, j in zip(palette[colour], jitter))
-    models = _MODELS.get(kind, (kind,))
-    return kind, models[int(rng.integers(len(models)))], colour, rgb  # type: ignore[return-value]
-
-
-def street_tracks(rng: np.random.Generator, frames: int) -> list[Track]:
-    """Vehicles of one scene: convoys per lane (same speed per lane, so they never collide)."""
-    lanes = (  # (x, speed relative to ego, moving, oncoming, gap range, class weights)
-        (0.0, rng.uniform(-0.25, 0.25), True, False, (10.0, 30.0), {"Car": 0.45, "Van": 0.2, "Truck": 0.35}),
-        (3.5, rng.uniform(-0.35, 0.35), True, False, (8.0, 25.0), {"Car": 0.45, "Van": 0.2, "Truck": 0.35}),
-        (-3.5, -EGO_SPEED - rng.uniform(0.4, 0.9), True, True, (12.0, 35.0), {"Car": 0.5, "Van": 0.2, "Truck": 0.3}),
-        (7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.7, "Van": 0.2, "Truck": 0.1}),
-        (-7.2, -EGO_SPEED, False, False, (1.0, 9.0), {"Car": 0.7, "Van": 0.2, "Truck": 0.1}),
-    )  # fmt: skip
-    near, far = 2.0, MAX_DEPTH
-    tracks = []
-    for x, speed, moving, oncoming, (gap_lo, gap_hi), kinds in lanes:
-        if abs(speed) < 0.02:
-            speed = 0.02 if speed >= 0 else -0.02
-        travel = speed * (frames - 1)
-        lo, hi = min(near, near - travel), max(far, far - travel)
-        z = lo - rng.uniform(0.0, gap_hi)
-        while z < hi:
-            kind, model, colour, rgb = _vehicle(rng, kinds)
-            if rng.random() < 0.75 or not moving:
-                jitter = rng.uniform(-0.25, 0.25)
-                tracks.append(Track(-1, kind, model, colour, rgb, x + jitter, z, speed, moving, oncoming))
-            length = 4.3 if kind == "Car" else (5.0 if kind == "Van" else 8.5)
-            gap = rng.uniform(gap_lo, gap_hi) * (4.0 if not moving and rng.random() < 0.15 else 1.0)
-            z += length + gap
-    ids = np.sort(rng.choice(np.arange(3 * len(tracks) + 20), size=len(tracks), replace=False))
-    for track, track_id in zip(tracks, ids):
-        track.track_id = int(track_id)
-    return tracks
-
-
-def street_facades(rng: np.random.Generator) -> list[Facade]:
-    """Building facades along both sides of the street (one period of the repeating street)."""
-    facades: list[Facade] = []
-    for x in (-13.0, 13.0):
-        z = rng.uniform(0, 10)
-        while z < STREET_PERIOD:
-            length = rng.uniform(10, 30)
-            grey = rng.integers(90, 200)
-            tint = rng.integers([-20, -20, 0], [30, 20, 40])
-            colour = (int(grey + tint[0]), int(grey + tint[1]), int(grey - tint[2]))
-            facades.append((x, z, length, rng.uniform(6, 20), colour))
-            z += length + rng.uniform(0, 8)
-    return facades
-
-
-@dataclass
-class Street:
-    """One scene of the street world: its tracks and buildings, rendered through any camera."""
-
-    tracks: list[Track]
-    facades: list[Facade]
-
-    @classmethod
-    def generate(cls, seed: int, key: int, frames: int) -> "Street":
-        rng = np.random.default_rng([seed, 1, key])
-        return cls(street_tracks(rng, frames), street_facades(rng))
-
-    def raster(self, camera: Camera, frame: int) -> Raster:
-        things = [t.at(frame) for t in self.tracks]
-        # vehicles of the ego lane keep their distance (they would otherwise drive through the ego car)
-        shown = [t for t in things if 1.0 < t.z < MAX_DEPTH and not (abs(t.x) < 2.0 and t.z < 6.0)]
-        return rasterize(camera, shown, EGO_SPEED * frame, self.facades)
-
-
-def oracle_weathers() -> dict[int, tuple[str, str, str]]:
-    """Slot (``frame % 7``) → ``(vKITTI2 weather, BDD weather, BDD time of day)`` of the oracle render."""
-    out = {}
-    for weather, slot in WEATHER_SLOTS.items():
-        domain = Domain.parse(STYLE_DOMAINS[weather])
-        out[slot] = (weather, str(domain.weather), str(domain.timeofday))
-    return out
 
 
 def oracle_path(root: str | Path, weather: str, scene: str, frame: int) -> Path:
     """Where the oracle render of clone Camera_0 frame ``frame`` of ``scene`` in ``weather`` lies under ``root``."""
     return Path(root) / ORACLE / weather / scene / "clone" / "frames" / "rgb" / "Camera_0" / f"rgb_{frame:05d}.jpg"
-
-
-def oracle_count(frames: int, scenes: int) -> int:
-    """How many oracle frames a toy world of ``scenes`` scenes × ``frames`` frames has."""
-    slots = oracle_weathers()
-    return scenes * sum(1 for frame in range(frames) if frame % len(SOURCES) in slots)
-
-
-# --- label formats ----------------------------------------------------------------------------------------
-
-_DONTCARE_TAIL = "-1 -1 -1 -1000 -1000 -1000 -10"
-
-
-def _dontcare(view: View, min_height: float) -> bool:
-    """KITTI labels tiny, slivered or hidden vehicles as DontCare regions."""
-    return (view.bottom - view.top + 1 < min_height or view.right - view.left + 1 < min_height / 2
-            or view.occupancy < 0.1)
-
-
-def _kitti_3d(view: View) -> tuple[float, ...]:
-    """alpha h w l x y z rotation_y of a view's vehicle (camera coordinates, KITTI conventions)."""
-    t = view.thing
-    w, h, length = t.dims
-    z = t.z + length / 2
-    ry = np.pi / 2 if t.oncoming else -np.pi / 2
-    alpha = float((ry - np.arctan2(t.x, z) + np.pi) % (2 * np.pi) - np.pi)
-    return alpha, h, w, length, t.x, 1.65, z, ry
-
-
-def _labelled(view: View) -> bool:
-    """KITTI annotators skip slivers: a view gets a label row (maybe DontCare) when it is at least 2×2 px."""
-    return view.right > view.left and view.bottom > view.top
-
-
-def kitti_line(view: View, min_height: float, tracking_frame: int | None = None) -> str:
-    """One KITTI label line: 15 fields (object) or, with ``tracking_frame``, 17 fields (tracking)."""
-    box = f"{view.left:.2f} {view.top:.2f} {view.right:.2f} {view.bottom:.2f}"
-    if _dontcare(view, min_height):
-        body = f"DontCare -1 -1 -10 {box} {_DONTCARE_TAIL}"
-        return body if tracking_frame is None else f"{tracking_frame} -1 {body}"
-    alpha, h, w, length, x, y, z, ry = _kitti_3d(view)
-    truncated = f"{view.kitti_truncation}" if tracking_frame is not None else f"{view.truncation:.2f}"
-    body = (f"{view.thing.kind} {truncated} {view.kitti_occlusion} {alpha:.2f} {box} "
-            f"{h:.2f} {w:.2f} {length:.2f} {x:.2f} {y:.2f} {z:.2f} {ry:.2f}")  # fmt: skip
-    return body if tracking_frame is None else f"{tracking_frame} {view.thing.track_id} {body}"
-
-
-def vkitti_line(frame: int, camera: int, view: View) -> str:
-    """One ``bbox.txt`` row (left right top bottom, inclusive integer pixels)."""
-    return (f"{frame} {camera} {view.thing.track_id} {view.left} {view.right} {view.top} {view.bottom} "
-            f"{view.visible_pixels} {view.truncation:.7g} {view.occupancy:.7g} {view.thing.moving}")  # fmt: skip
-
-
-# --- BDD100K -----------------------------------------------------------------------------------------------
-
-_BDD_SCENES = {"city street": 0.55, "highway": 0.2, "residential": 0.18, "parking lot": 0.04, "tunnel": 0.03}
-_LIGHTS_2018 = {"r": "red", "y": "yellow", "g": "green"}
-_LIGHTS_DET20 = {"r": "R", "y": "Y", "g": "G"}
-_DET20_CATEGORY = {"person": "pedestrian"}
-
-
-def bdd_things(rng: np.random.Generator) -> tuple[list[Thing], str]:
-    """Objects of one BDD-like frame and its scene attribute: ~18 visible boxes on average, like BDD100K
-    (mostly cars, parked in mutually occluding rows, plus traffic lights and signs, people, trucks, buses)."""
-    scene = _pick(rng, _BDD_SCENES)
-    if rng.random() < 0.02:
-        return [], scene
-    things: list[Thing] = []
-
-    def add(kind: str, x: float, z: float, **kw: Any) -> None:
-        rgb = _vehicle(rng, {kind: 1.0})[3] if kind in _PALETTES else (128, 128, 128)
-        things.append(Thing(kind, x, z, rgb, **kw))
-
-    parked = scene in ("city street", "residential", "parking lot")
-    for x in (-7.2, 7.2):  # parked rows: long chains of mutually occluding cars
-        if parked:
-            z = rng.uniform(4.0, 12.0)
-            for _ in range(int(rng.integers(0, 7))):
-                add("Van" if rng.random() < 0.1 else "Car", x + rng.uniform(-0.2, 0.2), z, moving=False)
-                z += rng.uniform(5.0, 9.0)
-    for x, oncoming in ((-3.5, True), (0.0, False), (3.5, False)):
-        z = rng.uniform(5.0, 20.0)
-        for _ in range(int(rng.integers(0, 4 if parked else 6))):
-            add("Van" if rng.random() < 0.1 else "Car", x + rng.uniform(-0.3, 0.3), z, oncoming=oncoming)
-            z += rng.uniform(7.0, 22.0)
-    for kind, mean in (("Truck", 0.45), ("bus", 0.17)):
-        for _ in range(int(rng.poisson(mean))):
-            add(kind, float(rng.choice([-3.5, 0.0, 3.5])), rng.uniform(8.0, 45.0))
-    for _ in range(int(rng.poisson(1.3))):
-        add("person", float(rng.choice([-1, 1])) * rng.uniform(9.0, 11.0), rng.uniform(5.0, 35.0))
-    for _ in range(int(rng.poisson(3.2))):
-        add("traffic light", rng.uniform(-6.0, 6.0), rng.uniform(15.0, 60.0), elevation=4.8,
-            attrs={"light": str(rng.choice(["r", "y", "g"], p=[0.45, 0.1, 0.45]))})
-    for _ in range(int(rng.poisson(4.2))):
-        add("traffic sign", float(rng.choice([-1, 1])) * rng.uniform(9.0, 10.5), rng.uniform(6.0, 55.0),
-            elevation=rng.uniform(2.0, 3.2))
-    return things, scene
-
-
-def _bdd_category(thing: Thing) -> str:
-    return {"Car": "car", "Van": "car", "Truck": "truck"}.get(thing.kind, thing.kind)
-
-
-def _polys(camera: Camera, sx: float) -> list[dict[str, Any]]:
-    """2018-layout ``drivable area`` and ``lane`` entries (poly2d, no box2d), in output pixels."""
-    def pts(world: list[tuple[float, float]]) -> list[list[float]]:
-        uv, _ = camera.project(np.array([[x, 0.0, z] for x, z in world]))
-        return [[round(float(u) * sx, 3), round(float(v) * sx, 3)] for u, v in uv]
-
-    area = {"category": "drivable area", "attributes": {"areaType": "direct"}, "manualShape": True,
-            "manualAttributes": True,
-            "poly2d": [{"vertices": pts([(-1.75, 4.0), (1.75, 4.0), (1.75, 60.0), (-1.75, 60.0)]),
-                        "types": "LLLL", "closed": True}]}  # fmt: skip
-    out = [area]
-    for x in (-1.75, 1.75):
-        out.append({"category": "lane", "attributes": {"laneDirection": "parallel", "laneStyle": "dashed",
-                                                        "laneType": "single white"},
-                    "manualShape": True, "manualAttributes": True,
-                    "poly2d": [{"vertices": pts([(x, 4.0), (x, 60.0)]), "types": "LL", "closed": False}]})
-    return out
-
-
-def bdd_record(name: str, attributes: dict[str, str], raster: Raster, layout: str, ids: Iterator[int],
-               sx: float = 1.0, empty: str = "missing") -> dict[str, Any]:
-    """One BDD frame dict (``layout`` "2018" or "det_20") from a raster; boxes scaled by ``sx``.
-
-    A det_20 frame without boxes has no ``labels`` key (``empty="missing"``) or ``labels: null``.
-    """
-    if layout not in ("2018", "det_20"):
-        raise ValueError(f"unknown BDD layout {layout!r}; expected '2018' or 'det_20'")
-    labels: list[dict[str, Any]] = []
-    for view in sorted(raster.views, key=lambda v: (v.left, v.top)):
-        category = _bdd_category(view.thing)
-        light = view.thing.attrs.get("light") if category == "traffic light" else None
-        if layout == "2018":
-            colour = _LIGHTS_2018[light] if light else "none"
-        else:
-            category = _DET20_CATEGORY.get(category, category)
-            colour = _LIGHTS_DET20[light] if light else "NA"
-        x1, y1, x2, y2 = view.xyxy
-        label: dict[str, Any] = {
-            "id": next(ids) if layout == "2018" else str(next(ids)),
-            "category": category,
-            "attributes": {"occluded": view.occluded, "truncated": view.truncation > 0.02, "trafficLightColor": colour},
-            "box2d": {"x1": x1 * sx, "y1": y1 * sx, "x2": x2 * sx, "y2": y2 * sx},
-        }
-        if layout == "2018":
-            label |= {"manualShape": True, "manualAttributes": True}
-        labels.append(label)
-    record: dict[str, Any] = {"name": name, "attributes": attributes, "timestamp": 10000}
-    if layout == "2018":
-        record["labels"] = labels + [p | {"id": next(ids)} for p in _polys(raster.camera, sx)]
-    elif labels or empty == "null":
-        record["labels"] = labels or None
-    return record
-
-
-def bdd_conditions(n: int, rng: np.random.Generator, weather: Mapping[str, float] | None = None,
-                   timeofday: Mapping[str, float] | None = None, style_min: int = 1) -> list[tuple[str, str]]:
-    """``(weather, timeofday)`` for ``n`` frames: the first ``style_min`` × 4 frames cycle through the daytime
-    :data:`STUDY_WEATHERS` (so each has images), the rest follow the mixes; then shuffled."""
-    guaranteed = [(w, "daytime") for _ in range(style_min) for w in STUDY_WEATHERS][:n]
-    rest = [(_pick(rng, weather or BDD_WEATHER_MIX), _pick(rng, timeofday or BDD_TIME_MIX))
-            for _ in range(n - len(guaranteed))]  # fmt: skip
-    out = guaranteed + rest
-    order = rng.permutation(len(out))
-    return [out[i] for i in order]
-
-
-def _bdd_name(rng: np.random.Generator, index: int) -> str:
-    return f"{int(rng.integers(1 << 32)):08x}-{(index * 2654435761) & 0xFFFFFFFF:08x}"
-
-
-def bdd_labels(n_frames: int, seed: int, layout: str = "2018", *, raster_scale: float = 0.125) -> Iterator[dict]:
-    """BDD100K frame dicts without images (1280×720 coordinates), as a real label file lists them.
-
-    Occlusion flags come from an owner mask rasterized at ``raster_scale`` of the full size (boxes are
-    scaled back up, so they are multiples of ``1 / raster_scale``).
-    """
-    rng = np.random.default_rng([seed, 4])
-    width, height = (max(8, round(s * raster_scale)) for s in BDD_SIZE)
-    camera = Camera.bdd(width, height)
-    conditions = bdd_conditions(n_frames, rng)
-    ids = iter(range(10**12))
-    for index, (weather, timeofday) in enumerate(conditions):
-        things, scene = bdd_things(rng)
-        raster = rasterize(camera, things, background=False, paint=False)
-        attrs = {"weather": weather, "scene": scene, "timeofday": timeofday}
-        yield bdd_record(f"{_bdd_name(rng, index)}.jpg", attrs, raster, layout, ids, BDD_SIZE[0] / width,
-                         empty="null" if index % 2 else "missing")  # fmt: skip
-
-
-# --- writing ------------------------------------------------------------------------------------------------
 
 
 def _scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -437,7 +116,7 @@ class _Writer:
                     out = kroot / "image_02" / sequence / f"{frame:06d}.png"
                     self.image(out, real(raster, "clear", "daytime", rng))
                     kitti_rows += [kitti_line(v, self.min_height, frame) for v in
-                                   sorted(raster.views, key=lambda v: v.thing.track_id) if _labelled(v)]
+                                   sorted(raster.views, key=lambda v: v.thing.track_id) if has_label(v)]
                     if frame % len(SOURCES) in slots:
                         weather, bdd_weather, timeofday = slots[frame % len(SOURCES)]
                         own = np.random.default_rng([self.seed, 6, index, frame])  # the oracle's own stream
@@ -462,7 +141,7 @@ class _Writer:
             size = KITTI_OBJECT_SIZES[3 - (index // 4) % 3] if index % 4 == 3 else KITTI_OBJECT_SIZES[0]
             raster = street.raster(Camera.kitti(*_scaled(size, self.scale)), 0)
             self.image(kroot / "image_2" / f"{index:06d}.png", real(raster, "clear", "daytime", rng))
-            lines = [kitti_line(v, self.min_height) for v in raster.views if _labelled(v)]
+            lines = [kitti_line(v, self.min_height) for v in raster.views if has_label(v)]
             write_text(kroot / "label_2" / f"{index:06d}.txt", "".join(line + "\n" for line in lines))
             self.count("kitti_object_boxes", len(lines))
         self.count("kitti_object_frames", n)
@@ -478,7 +157,7 @@ class _Writer:
         for index, (w, t) in enumerate(bdd_conditions(n, rng, weather, timeofday, style_min)):
             things, scene = bdd_things(rng)
             raster = rasterize(camera, things, float(rng.uniform(0, 240)), street_facades(rng))
-            name = _bdd_name(rng, index)
+            name = bdd_name(rng, index)
             self.image(broot / "images" / "100k" / split / f"{name}.jpg", real(raster, w, t, rng), quality=80)
             attrs = {"weather": w, "scene": scene, "timeofday": t}
             for layout in records:

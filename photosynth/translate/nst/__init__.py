@@ -42,11 +42,21 @@ Modules, one concern each (everything public is also importable from this packag
 from photosynth.translate.nst.backend import BACKENDS, backend, build_extractor, seed_weights, use_backend
 from photosynth.translate.nst.config import PRESETS, NSTConfig, parse_size, preset
 from photosynth.translate.nst.images import match_color, resize
-from photosynth.translate.nst.losses import caffe, content_layer_loss, gram_matrix, style_layer_loss, total_variation_loss
+from photosynth.translate.nst.losses import (
+    caffe,
+    content_layer_loss,
+    gram_matrix,
+    style_layer_loss,
+    total_variation_loss,
+)
 from photosynth.translate.nst.runner import calibration_sample, choose_style, read_losses, stylize_dataset
 from photosynth.translate.nst.transfer import NSTResult, StyleTransfer
 from photosynth.translate.nst.weights import (
-    CALIBRATED_NOTICE, RANDOM_INIT_NOTICE, MissingWeightsError, Weights, resolve_weights,
+    CALIBRATED_NOTICE,
+    RANDOM_INIT_NOTICE,
+    MissingWeightsError,
+    Weights,
+    resolve_weights,
 )  # fmt: skip
 
 __all__ = [

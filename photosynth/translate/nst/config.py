@@ -10,8 +10,6 @@ from typing import Any, Literal
 INITS = ("content", "color")
 
 
-
-
 @dataclass(frozen=True)
 class NSTConfig:
     """Everything that shapes a stylization. ``size`` is the working ``(width, height)``; ``None`` keeps the frame's."""

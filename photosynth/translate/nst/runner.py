@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from photosynth.atomic import write_text
 from photosynth import imageio
+from photosynth.atomic import write_text
 from photosynth.translate import frameset
 from photosynth.translate.nst.config import NSTConfig
 from photosynth.translate.nst.transfer import CALIBRATION_IMAGES, StyleTransfer

@@ -11,10 +11,24 @@ from typing import Any
 
 import numpy as np
 
-from photosynth.translate.nst.backend import no_grad, backend, build_extractor, gradient_function
+from photosynth.translate.nst.backend import backend, build_extractor, gradient_function, no_grad
 from photosynth.translate.nst.config import NSTConfig
-from photosynth.translate.nst.images import ImageLike, load, luminance_rgb, match_color, resize, to_uint8, with_chroma_of
-from photosynth.translate.nst.losses import caffe, content_layer_loss, gram_matrix, style_layer_loss, total_variation_loss
+from photosynth.translate.nst.images import (
+    ImageLike,
+    load,
+    luminance_rgb,
+    match_color,
+    resize,
+    to_uint8,
+    with_chroma_of,
+)
+from photosynth.translate.nst.losses import (
+    caffe,
+    content_layer_loss,
+    gram_matrix,
+    style_layer_loss,
+    total_variation_loss,
+)
 from photosynth.translate.nst.weights import Weights, resolve_weights
 
 #: Calibration images per kind (frames, style photos) that ``nst_dataset`` draws.
