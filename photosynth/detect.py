@@ -22,9 +22,11 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from tqdm.auto import tqdm
 
 from photosynth import environment, runtime
 from photosynth.atomic import write_json
+from photosynth.datasets.coco import CocoIndex
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
 
@@ -303,8 +305,6 @@ class _epoch_bar:
 
     def __enter__(self) -> "_epoch_bar":
         if self.enabled:
-            from tqdm.auto import tqdm
-
             self.bar = tqdm(total=self.epochs, desc=f"train {self.label}", unit="epoch")
             self.model.add_callback("on_fit_epoch_end", self._update)
         return self
@@ -396,8 +396,6 @@ def match_image_ids(coco_gt: str | Path, images: Sequence[Path]) -> dict[Path, i
 
     Every image must match a COCO entry and every COCO entry exactly one image, so scores are exact.
     """
-    from photosynth.datasets.coco import CocoIndex
-
     index = CocoIndex(coco_gt)
     out: dict[Path, int] = {}
     for image in images:
@@ -515,8 +513,6 @@ def predict_sets(
 def _predict_images(weights: Path, files: Sequence[Path], settings: PredictSettings,
                     workspace: runtime.Workspace | None, progress: bool, desc: str) -> dict[Path, list[dict[str, Any]]]:
     """COCO results entries (``image_id`` 0) of every image in ``files``, by path."""
-    from tqdm.auto import tqdm
-
     if settings.imgsz is None:
         settings = replace(settings, imgsz=training_imgsz(weights))
     model = runtime.ultralytics_module(workspace).YOLO(str(weights))

@@ -36,14 +36,19 @@ task per GPU with the environment ``torchrun`` would set (``RANK``, ``WORLD_SIZE
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from tqdm.auto import tqdm
 
 from photosynth.atomic import write_json
 
@@ -192,12 +197,6 @@ def run_processes(calls: Sequence[Call], workers: int = 0, progress: bool = True
     Finished calls (``done()``) run here. Every call runs to its end even when another fails; then the first
     failure (in call order) is raised, with the others named. ``fn``, ``args`` and ``kwargs`` must pickle.
     """
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    from tqdm.auto import tqdm
-
     results, todo = _finished_here(calls)
     if todo:
         cores = os.cpu_count() or 1
@@ -453,7 +452,6 @@ class _Display:
             else:
                 self.handle.update(table)
             return
-        from tqdm.auto import tqdm
 
         counts = {s: sum(1 for _, st in rows.values() if st == s) for s in ("pending", "running", "done", "failed")}
         if self.bar is None:

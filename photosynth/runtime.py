@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from PIL import Image
+
 #: Environment variable that moves the default workspace root (``runs/``).
 RUNS_ENV = "PHOTOSYNTH_RUNS"
 
@@ -168,8 +170,6 @@ def ultralytics_module(workspace: Workspace | None = None) -> ModuleType:
         configure(workspace)
     import cv2
     import numpy as np
-    from PIL import Image
-
     # ultralytics changes these on import (ENVIRONMENT.md P9; it also swaps PIL's Image.open for a wrapper that
     # tries to install pi-heif on any unidentifiable file): put them back.
     options, image_open, cv2_threads = np.get_printoptions(), Image.open, cv2.getNumThreads()

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from photosynth.report import preflight
+from photosynth.report.bookcheck import check_site
+from photosynth.report.pdf import write_pdf
 from photosynth.report.pipeline import PipelineError, build_book, load_profile, project_root, run_notebooks
 from photosynth.runtime import RUNS_ENV, Workspace
 
@@ -55,16 +57,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"[photosynth] book ready: {html / 'index.html'}", file=sys.stderr)
     if args.pdf:
-        from photosynth.report.pdf import write_pdf
-
         print(f"[photosynth] PDF ready: {write_pdf(root, html)}", file=sys.stderr)
     return check(html) if args.check else 0
 
 
 def check(html: Path) -> int:
     """Open the built book in headless Chromium; print each problem; 1 when there is any."""
-    from photosynth.report.bookcheck import check_site
-
     reports = check_site(html)
     problems = [f"{r.page}: {p}" for r in reports for p in r.problems]
     for line in problems:

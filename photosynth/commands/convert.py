@@ -6,6 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from photosynth.cli import UsageError
+from photosynth.datasets import convert
+from photosynth.datasets.classes import bdd_class_map, parse_mapping
+
 DATASETS = ("kitti", "kitti-tracking", "vkitti2", "bdd100k")
 
 
@@ -44,10 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the conversion; print the report's counts; 0 on success (strict errors exit 1)."""
-    from photosynth.cli import UsageError
-    from photosynth.datasets import convert
-    from photosynth.datasets.classes import bdd_class_map, parse_mapping
-
     if not args.root.is_dir():
         raise UsageError(f"--root {args.root}: no such folder")
     if args.out.resolve() == args.root.resolve():

@@ -17,6 +17,7 @@ from photosynth.commands.cyclegan import (
     handle_train,
     handle_translate,
 )
+from photosynth.translate.cyclegan.cut_config import CUT_MODES, INIT_TYPES, MODE_DEFAULTS, CUTConfig
 
 #: Help for CUT's own options (the shared ones come from ``photosynth cyclegan``'s table).
 CUT_OPTION_HELP: dict[str, str] = {
@@ -39,8 +40,6 @@ HIDDEN: tuple[str, ...] = ("lambda_cycle", "lambda_identity", "pool_size")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``cut train`` and ``cut translate``."""
-    from photosynth.translate.cyclegan.cut_config import CUT_MODES, INIT_TYPES, MODE_DEFAULTS, CUTConfig
-
     parser = subparsers.add_parser(
         "cut",
         help="train CUT / FastCUT models and translate datasets with them",

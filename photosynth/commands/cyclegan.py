@@ -6,6 +6,20 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from photosynth import runtime
+from photosynth.cli import UsageError
+from photosynth.datasets.vkitti2 import clone_frames
+from photosynth.runtime import Workspace
+from photosynth.translate import frameset
+from photosynth.translate.cyclegan import study
+from photosynth.translate.cyclegan.config import (
+    COMPILE_MODES,
+    GAN_MODES,
+    PREPROCESS_MODES,
+    UPSAMPLE_MODES,
+    CycleGANConfig,
+)
+
 #: Help for each option of :class:`photosynth.translate.cyclegan.config.CycleGANConfig` (flags are generated).
 OPTION_HELP: dict[str, str] = {
     "ngf": "generator filters in the first layer",
@@ -58,10 +72,6 @@ def add_config_options(
 
     A field whose default is ``None`` takes its value from ``mode_defaults`` (per mode; shown in the help).
     """
-    from photosynth.translate.cyclegan.config import (
-        COMPILE_MODES, GAN_MODES, PREPROCESS_MODES, UPSAMPLE_MODES, CycleGANConfig,
-    )  # fmt: skip
-
     config_cls = config_cls or CycleGANConfig
     choices = {
         "norm": ("instance", "batch"), "gan_mode": GAN_MODES, "preprocess": PREPROCESS_MODES, "compile": COMPILE_MODES,
@@ -160,9 +170,6 @@ def add_translate_arguments(tr: argparse.ArgumentParser) -> None:
 
 
 def _workspace(args: argparse.Namespace):
-    from photosynth.cli import UsageError
-    from photosynth.runtime import Workspace
-
     if (args.workspace is None) != (args.weather is None):
         raise UsageError("--workspace and --weather go together")
     return Workspace(args.workspace.resolve()) if args.workspace else None
@@ -170,11 +177,6 @@ def _workspace(args: argparse.Namespace):
 
 def handle_train(args: argparse.Namespace) -> int:
     """Build the config (``args.config_cls``, default CycleGAN's) from the flags and train."""
-    from photosynth.cli import UsageError
-    from photosynth.datasets.vkitti2 import clone_frames
-    from photosynth.translate import frameset
-    from photosynth.translate.cyclegan import study
-    from photosynth.translate.cyclegan.config import CycleGANConfig
     from photosynth.translate.cyclegan.train import train
 
     config_cls = args.config_cls or CycleGANConfig
@@ -205,9 +207,6 @@ def handle_train(args: argparse.Namespace) -> int:
 
 def handle_translate(args: argparse.Namespace) -> int:
     """Load the generator and translate."""
-    from photosynth.cli import UsageError
-    from photosynth.translate import frameset
-    from photosynth.translate.cyclegan import study
     from photosynth.translate.cyclegan.kinds import load_generator
     from photosynth.translate.cyclegan.train import CHECKPOINT
     from photosynth.translate.cyclegan.translate import translate_images
@@ -226,7 +225,6 @@ def handle_translate(args: argparse.Namespace) -> int:
         raise UsageError("--quality must be within 1..100")
     if args.batch_size < 1 or args.workers < 0:
         raise UsageError("--batch-size must be >= 1 and --workers >= 0")
-    from photosynth import runtime
 
     device = runtime.device(args.device)
     generator, _ = load_generator(checkpoint, getattr(args, "direction", "AtoB"), device)

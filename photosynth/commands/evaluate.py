@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from photosynth.cli import UsageError
+from photosynth.metrics.ap import CocoFormatError
+from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` subcommand."""
@@ -24,10 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``photosynth evaluate``."""
-    from photosynth.cli import UsageError
-    from photosynth.metrics.ap import CocoFormatError
-    from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
-
     for flag, path in (("--gt", args.gt), ("--pred", args.pred)):
         if not path.is_file():
             raise UsageError(f"{flag} {path}: file not found")

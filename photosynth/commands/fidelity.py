@@ -6,6 +6,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from photosynth.cli import UsageError
+from photosynth.design import WEATHER_SLOTS
+from photosynth.metrics.domain_gap import feature_net
+from photosynth.study import fidelity
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``fidelity`` subcommand."""
@@ -51,11 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``photosynth fidelity``."""
-    from photosynth.cli import UsageError
-    from photosynth.study import fidelity
-    from photosynth.metrics.domain_gap import feature_net
-    from photosynth.design import WEATHER_SLOTS
-
     folders = [Path(f) for f in args.translated]
     for flag, path in [*(("--translated", f) for f in folders), ("--vkitti2", args.vkitti2)]:
         if not path.is_dir():

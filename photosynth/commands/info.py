@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from photosynth.environment import report
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``info`` subcommand."""
@@ -15,7 +17,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``photosynth info``."""
-    from photosynth.environment import report
-
     print(report().to_string(index=False))
     return 0

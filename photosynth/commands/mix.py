@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from photosynth.cli import UsageError
+from photosynth.study import mixes
+
 MIX_CHOICES = ("baseline", "cyclegan", "cut", "nst", "augment", "oracle")  # photosynth.study.mixes.MIXES (kept import-free here)
 
 
@@ -33,9 +36,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Build the mix and print its composition table (source × split)."""
-    from photosynth.cli import UsageError
-    from photosynth.study import mixes
-
     for flag, folder in (("--vkitti2", args.vkitti2), ("--kitti-tracking", args.kitti_tracking),
                          ("--vkitti2-rgb", args.vkitti2_rgb)):  # fmt: skip
         if folder is not None and not folder.is_dir():

@@ -6,6 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from photosynth.cli import UsageError
+from photosynth.datasets.classes import parse_mapping
+from photosynth.study import splits
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``split`` subcommand."""
@@ -37,8 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cuts(spec: str) -> str | tuple[int, int]:
-    from photosynth.cli import UsageError
-
     if spec in ("balanced", "study"):
         return spec
     try:
@@ -56,10 +58,6 @@ def _names(spec: str | None) -> list[str] | None:
 
 def handler(args: argparse.Namespace) -> int:
     """Build the splits; print the cut points and counts as JSON."""
-    from photosynth.cli import UsageError
-    from photosynth.datasets.classes import parse_mapping
-    from photosynth.study import splits
-
     if not args.bdd.is_dir():
         raise UsageError(f"--bdd {args.bdd}: no such folder")
     if args.style_images < 1:

@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 from photosynth import imageio
-from photosynth.runtime import Workspace, configure
+from photosynth.cli import UsageError
 from photosynth.design import STYLE_DOMAINS
-from photosynth.translate import frameset, weather
+from photosynth.runtime import Workspace, configure
+from photosynth.translate import frameset, nst, weather
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,8 +70,6 @@ def _common(parser: argparse.ArgumentParser, weathers: tuple[str, ...]) -> None:
 
 def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, list[Path], Path]:
     """Workspace, vKITTI2 root, the frames and the output folder from the common options."""
-    from photosynth.cli import UsageError
-
     workspace = Workspace(Path(args.workspace).resolve()) if args.workspace else Workspace.for_profile(args.profile)
     configure(workspace)
     root = Path(args.vkitti_root) if args.vkitti_root else workspace.root / "data" / "vkitti2"
@@ -87,9 +86,6 @@ def _inputs(args: argparse.Namespace, method: str) -> tuple[Workspace, Path, lis
 
 def run_nst(args: argparse.Namespace) -> int:
     """Handler of ``photosynth stylize nst``."""
-    from photosynth.cli import UsageError
-    from photosynth.translate import nst
-
     workspace, root, sources, out = _inputs(args, "nst")
     try:
         config = nst.preset(

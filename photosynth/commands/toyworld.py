@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from photosynth.cli import UsageError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``toyworld`` subcommand."""
@@ -32,7 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Generate the toy world and print its paths and counts as JSON."""
-    from photosynth.cli import UsageError
     from photosynth.toyworld.world import make_toyworld
 
     if not 1 <= args.scenes <= 5:

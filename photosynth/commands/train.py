@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from photosynth import detect
 from photosynth.cli import UsageError
+from photosynth.report.pipeline import PipelineError, load_profile, project_root
+from photosynth.runtime import Workspace
+from photosynth.study import detectors, scoring
 
 TRAIN_NOTEBOOK, RESULTS_NOTEBOOK = "05_detectors", "06_results"
 
@@ -50,9 +55,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _context(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """Workspace, training parameters and results parameters of the profile (with overrides)."""
-    from photosynth.report.pipeline import PipelineError, load_profile, project_root
-    from photosynth.runtime import Workspace
-
     try:
         root = project_root(args.root)
         profile = load_profile(args.profile, root, args.overrides)
@@ -75,11 +77,6 @@ def _seeds(params: dict[str, Any]) -> list[int]:
 
 def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data: str | None = None,
                out: str | None = None) -> Any:
-    from dataclasses import replace
-
-    from photosynth import detect
-    from photosynth.study import detectors
-
     try:
         settings = replace(detect.TrainSettings.from_parameters(params), seed=seed)
     except (TypeError, ValueError) as exc:
@@ -103,9 +100,6 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_study(args: argparse.Namespace) -> int:
     """Handler of ``photosynth study``."""
-    from photosynth import detect
-    from photosynth.study import detectors, scoring
-
     workspace, params, results = _context(args)
     mixes = [m.strip() for m in args.mixes.split(",") if m.strip()] or list(params.get("mixes") or [])
     if not mixes:

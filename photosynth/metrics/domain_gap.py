@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from photosynth.imageio import read_rgb
+from photosynth.runtime import device as pick_device
 from photosynth.weights import inception_weights
 
 
@@ -145,8 +146,6 @@ def extract_features(images: Sequence[str | Path | np.ndarray], net: FeatureNet,
                      device: str | None = None) -> np.ndarray:  # fmt: skip
     """``(N, D)`` float64 features of ``images`` (paths or RGB uint8 arrays, any size) on ``net``."""
     import torch
-
-    from photosynth.runtime import device as pick_device
 
     if not len(images):
         raise ValueError("no images to extract features from")

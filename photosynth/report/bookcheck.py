@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from PIL import Image, UnidentifiedImageError
+
 #: Flags that keep Chromium off the network (ENVIRONMENT.md / the machine notes).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -95,8 +97,6 @@ def _link_problem(page: Path, href: str, html_dir: Path) -> str | None:
 def figure_record(data: bytes) -> tuple[float, float] | None | str:
     """``(smallest font pt, dpi)`` recorded in a PNG; ``"matplotlib"`` for a matplotlib PNG without the record;
     ``None`` for any other image (not a figure: a photo, a GIF, a logo)."""
-    from PIL import Image, UnidentifiedImageError
-
     from photosynth.report.figures import DPI_KEY, FONT_KEY
 
     try:

@@ -26,6 +26,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from PIL import Image
 
 from photosynth.frames import CLASSES
 from photosynth.report.tables import label
@@ -268,7 +269,6 @@ def detection_examples(
     """
     if not examples:
         raise ValueError("no detection examples to show")
-    from PIL import Image
 
     columns = max(1, min(columns, MAX_COLUMNS, len(examples)))
     images = [np.asarray(Image.open(e["image"]).convert("RGB")) if isinstance(e["image"], (str, Path)) else e["image"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from tqdm.auto import tqdm
 
 from photosynth.atomic import atomic_open
 from photosynth.report.bookcheck import CHROMIUM_ARGS, VIEWPORT, chromium_path
@@ -60,8 +61,6 @@ def write_pdf(root: str | Path, html_dir: str | Path | None = None, out: str | P
     """
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader, PdfWriter
-    from tqdm.auto import tqdm
-
     root = Path(root).resolve()
     html_dir = Path(html_dir).resolve() if html_dir else root / "_build" / "html"
     out = Path(out) if out else root / "_build" / PDF_PATH

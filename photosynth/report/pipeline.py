@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import yaml
 
+from photosynth.report.pdf import toc_files
 from photosynth.runtime import Workspace, configure, find_project
 
 EXECUTED_DIR = Path("book") / "executed"
@@ -257,8 +258,6 @@ def _first_line(source: str) -> str:
 
 def toc_notebooks(root: str | Path) -> list[Path]:
     """Executed notebooks the book's ``_toc.yml`` refers to (``book/executed/*``), in reading order."""
-    from photosynth.report.pdf import toc_files
-
     prefix = EXECUTED_DIR.as_posix() + "/"
     return [Path(root) / f"{f}.ipynb" for f in toc_files(root) if f.startswith(prefix)]
 

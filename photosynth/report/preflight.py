@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from photosynth import weights as local
+from photosynth.design import SOURCES
 from photosynth.runtime import Workspace
+from photosynth.study.datasets import REQUIRED_REAL
+from photosynth.translate.nst.weights import MissingWeightsError, resolve_weights
 
 #: Head-room on top of the estimated size of the translated frames.
 DISK_MARGIN = 1.25
@@ -83,8 +86,6 @@ LAYOUTS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
 
 def dataset_roots(params: dict[str, Any]) -> list[Missing]:
     """Notebook 01's roots: all empty (the toy world), or each required one present in its real layout."""
-    from photosynth.study.datasets import REQUIRED_REAL
-
     given = {name: str(params.get(param) or "") for name, (param, *_) in LAYOUTS.items()}
     if not any(given.values()):
         return []
@@ -112,8 +113,6 @@ def dataset_roots(params: dict[str, Any]) -> list[Missing]:
 
 def vgg16_weights(weights: Any) -> list[Missing]:
     """The VGG16 file notebook 03's NST loads (``imagenet``: the Keras cache; a path; ``none``/``auto``: none)."""
-    from photosynth.translate.nst.weights import MissingWeightsError, resolve_weights
-
     try:
         resolve_weights(None if weights in (None, "") else weights)
     except (MissingWeightsError, ValueError) as exc:
@@ -152,8 +151,6 @@ def cuda_device(notebook: str, device: str) -> list[Missing]:
 def translation_disk(notebooks: dict[str, dict[str, Any]], workspace: Workspace) -> list[Missing]:
     """Free disk for the frames 02 (CycleGAN) and 03 (NST, augmentation) will write, estimated from the real
     vKITTI2 clone frames: each weather translates one frame index in ``len(SOURCES)``, at their mean file size."""
-    from photosynth.design import SOURCES
-
     params = notebooks.get("01_datasets", {})
     roots = [Path(str(params[k])).expanduser() for k in ("vkitti2_root", "vkitti2_rgb_root") if params.get(k)]
     methods = {"02_cyclegan": 1, "03_style_transfer": 2}  # 03 writes NST and augmented frames

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from photosynth.metrics.bootstrap import GAP_OPEN
 from photosynth.report.findings import gap_reading
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import bucket_key
@@ -92,8 +93,6 @@ def gap_absence(workspace: Workspace, mixes: Sequence[str], oracle: str = "oracl
 def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
     """Gap closed per bucket, metric and mix: ``oracle − baseline`` with its interval, then the share closed
     with its interval where there is a gap, else the verdict (``reading``) in its place."""
-    from photosynth.metrics.bootstrap import GAP_OPEN
-
     part = gap[gap["group"] == group].copy()
     part["reading"] = [gap_reading(c) if v == GAP_OPEN else f"{v} in the toy world"
                        for c, v in zip(part["closed"], part["verdict"])]

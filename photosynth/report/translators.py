@@ -11,6 +11,7 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from photosynth.imageio import find_output, read_rgb
+from photosynth.report.gallery import write_gif as write_frames
 from photosynth.translate.cyclegan.config import CycleGANConfig
 
 #: Loss columns plotted, grouped as the panels show them.
@@ -136,8 +137,6 @@ def plot_side_by_side(rows: Sequence[list[tuple[str, np.ndarray]]], caption: str
 
 def write_gif(rows: Sequence[list[tuple[str, np.ndarray]]], path: str | Path, width: int = 620, ms: int = 700) -> Path:
     """Animated GIF cycling through each frame's panels (labelled), written atomically."""
-    from photosynth.report.gallery import write_gif as write_frames
-
     images = []
     for panels in rows:
         for name, rgb in panels:

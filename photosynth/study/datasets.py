@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from photosynth.datasets.bdd100k import read_bdd100k
+from photosynth.datasets.kitti import read_kitti_object, read_kitti_tracking
+from photosynth.datasets.report import ConversionReport
+from photosynth.datasets.vkitti2 import join_roots, read_vkitti2, unjoin
 from photosynth.design import Domain
 from photosynth.frames import Frame
 from photosynth.study.splits import Statistics
@@ -41,7 +45,6 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
     ``data/vkitti2`` then joins the two (:func:`photosynth.datasets.vkitti2.join_roots`).
     Returns ``{"source": "toy world" | "real data", "roots": {name: path}}``.
     """
-    from photosynth.datasets.vkitti2 import join_roots, unjoin
     from photosynth.toyworld.world import make_toyworld
 
     data = Path(workspace_root) / "data"
@@ -86,11 +89,6 @@ def prepare_data(workspace_root: str | Path, roots: Mapping[str, str | Path | No
 def read_roots(roots: Mapping[str, Path], *, vkitti_cameras: Sequence[int] = (0,), bdd_split: str = "val",
                lenient: bool = False) -> dict[str, Iterable[Frame]]:  # fmt: skip
     """Frame streams of every present root (vKITTI2: all variations of ``vkitti_cameras``; BDD: one split)."""
-    from photosynth.datasets.bdd100k import read_bdd100k
-    from photosynth.datasets.kitti import read_kitti_object, read_kitti_tracking
-    from photosynth.datasets.report import ConversionReport
-    from photosynth.datasets.vkitti2 import read_vkitti2
-
     def report() -> ConversionReport:
         return ConversionReport(strict=not lenient)
 
@@ -120,8 +118,6 @@ def dataset_statistics(streams: Mapping[str, Iterable[Frame]]) -> pd.DataFrame:
 def sample_examples(roots: Mapping[str, Path], seed: int = 0, bdd_split: str = "val") -> list[dict[str, Any]]:
     """One frame per source and weather with its ground truth, for ``figures.detection_examples``:
     KITTI tracking and object, vKITTI2 :data:`SAMPLE_VARIATIONS` (same frame, Camera_0), BDD :data:`SAMPLE_DOMAINS`."""
-    from photosynth.datasets.vkitti2 import read_vkitti2
-
     rng = np.random.default_rng(seed)
     streams = read_roots({k: v for k, v in roots.items() if k in ("kitti_tracking", "kitti_object")})
     examples = []

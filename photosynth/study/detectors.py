@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -84,8 +84,6 @@ def prediction_path(workspace: Workspace, mix: str, seed: int, eval_set: EvalSet
 def train_mix(workspace: Workspace, mix: str, seed: int, settings: detect.TrainSettings,
               progress: bool = True) -> detect.TrainResult:
     """Train (or skip / resume) the detector of ``mixes/<mix>`` with training seed ``seed`` into :func:`run_dir`."""
-    from dataclasses import replace
-
     data = workspace.root / "mixes" / mix / "data.yaml"
     if not data.is_file():
         raise FileNotFoundError(f"{data}: mix {mix!r} was not built (notebook 04_training_sets / `photosynth mix`)")
@@ -95,8 +93,6 @@ def train_mix(workspace: Workspace, mix: str, seed: int, settings: detect.TrainS
 
 def is_trained(workspace: Workspace, mix: str, seed: int, settings: detect.TrainSettings) -> bool:
     """Whether :func:`train_mix` would skip this mix and seed (its finished run matches data and settings)."""
-    from dataclasses import replace
-
     data = workspace.root / "mixes" / mix / "data.yaml"
     return data.is_file() and detect.is_trained(data, run_dir(workspace, mix, seed), replace(settings, seed=int(seed)))
 

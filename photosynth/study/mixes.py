@@ -41,6 +41,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from photosynth.atomic import write_json
+from photosynth.datasets.kitti import read_kitti_tracking
+from photosynth.datasets.report import ConversionReport
+from photosynth.datasets.vkitti2 import read_vkitti2
+from photosynth.datasets.yolo import YoloWriter, label_lines
 from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
 from photosynth.environment import versions
 from photosynth.frames import Frame
@@ -300,10 +304,6 @@ def load_sources(
     lenient: bool = False,
 ) -> tuple[list[Frame], list[Frame]]:
     """Read the Camera_0 frames of the needed vKITTI2 variations and the cloned KITTI tracking sequences."""
-    from photosynth.datasets.kitti import read_kitti_tracking
-    from photosynth.datasets.report import ConversionReport
-    from photosynth.datasets.vkitti2 import read_vkitti2
-
     report = ConversionReport(strict=not lenient)
     reader = read_vkitti2(vkitti_root, rgb_root=rgb_root, variations=list(VARIATION_SOURCES), cameras=(0,), report=report)
     vkitti = list(tqdm(reader, desc="read vKITTI2", unit="frame", leave=False))
@@ -328,8 +328,6 @@ def build_mix(
 
     ``translated`` is ``<workspace>/translated/<mix>`` for the translated mixes. Images are symlinks.
     """
-    from photosynth.datasets.yolo import YoloWriter
-
     check_mix(mix, translated)
     out = Path(os.path.abspath(out))
     image_root = rgb_root if rgb_root is not None else vkitti_root
@@ -368,8 +366,6 @@ def build_mix(
 
 def fingerprint(parameters: Mapping[str, Any], items: Sequence[MixItem]) -> str:
     """Hash of the parameters and, per item, its key, split, image file (path, size, mtime) and label lines."""
-    from photosynth.datasets.yolo import label_lines
-
     digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
     for item in items:
         stat = item.frame.image.stat()

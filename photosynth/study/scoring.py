@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from photosynth import detect
 from photosynth.atomic import atomic_open
 from photosynth.design import STUDY_CLASSES
+from photosynth.metrics.ap import GroundTruth, ap50_standard, match
+from photosynth.metrics.bootstrap import difference, gap_closed, seed_bootstrap
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import EvalSet, eval_sets, prediction_path
 
@@ -64,8 +68,6 @@ def pr_curves(
 ) -> pd.DataFrame:
     """Precision/recall curves (standard matching) per mix and class of one training seed's detectors:
     ``mix, class, recall, precision``."""
-    from photosynth.metrics.ap import ap50_standard
-
     rows = []
     for mix in mixes:
         result = ap50_standard(eval_set.coco, prediction_path(workspace, mix, seed, eval_set))
@@ -111,8 +113,6 @@ def detection_examples(
 
 def restrict_classes(table: Any, classes: Sequence[str]) -> Any:
     """A :class:`~photosynth.metrics.ap.MatchTable` keeping only ``classes`` (matching is per class, so exact)."""
-    from dataclasses import replace
-
     keep = [i for i, name in enumerate(table.category_names) if name in classes]
     if not keep:
         raise ValueError(f"none of {list(classes)} among the ground-truth categories {table.category_names}")
@@ -135,8 +135,6 @@ def restrict_classes(table: Any, classes: Sequence[str]) -> Any:
 def _tables(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int], eval_set: EvalSet, metric: str,
             classes: Sequence[str]) -> dict[str, list[Any]]:
     """Match tables by mix, one per training seed."""
-    from photosynth.metrics.ap import GroundTruth, match
-
     gt = GroundTruth.from_coco(eval_set.coco)
     return {mix: [restrict_classes(match(gt, prediction_path(workspace, mix, seed, eval_set), metric), classes)
                   for seed in seeds] for mix in mixes}
@@ -180,9 +178,6 @@ def bootstrap_study(
     verdict that there is no gap; empty when ``oracle`` is not among ``mixes``, as on real data). Writes
     ``results/{intervals,bootstrap,gap_closed}.csv``.
     """
-    from tqdm.auto import tqdm
-
-    from photosynth.metrics.bootstrap import difference, gap_closed, seed_bootstrap
 
     if baseline not in mixes:
         raise ValueError(f"baseline mix {baseline!r} is not among the mixes {list(mixes)}")

@@ -25,8 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from photosynth.atomic import write_text
+from photosynth.datasets.bdd100k import label_source, read_bdd100k
+from photosynth.datasets.classes import bdd_class_map
+from photosynth.datasets.convert import write_dataset
+from photosynth.datasets.report import ConversionReport
 from photosynth.design import STYLE_DOMAINS, Domain
 from photosynth.frames import CLASSES, Frame
 
@@ -128,9 +133,6 @@ def write_eval_set(
     frames: Sequence[Frame], out: str | Path, mode: str = "link", description: str = ""
 ) -> dict[str, Any]:
     """One evaluation set: YOLO dataset (split ``val``) + ``coco.json`` + ``report.json`` in ``out``."""
-    from photosynth.datasets.convert import write_dataset
-    from photosynth.datasets.report import ConversionReport
-
     report = ConversionReport()
     for frame in frames:
         report.frames_in += 1
@@ -200,8 +202,6 @@ def summary_table(stats: pd.DataFrame, by: Sequence[str] = ("dataset",)) -> pd.D
 
 
 def _label_stamp(root: Path, split: str, layout: str) -> dict[str, Any]:
-    from photosynth.datasets.bdd100k import label_source
-
     found_layout, path = label_source(root, split, layout)
     stat = path.stat()
     return {"layout": found_layout, "path": str(path), "size": stat.st_size, "mtime": stat.st_mtime}
@@ -230,12 +230,6 @@ def build_splits(
     Eval domains without images are skipped (listed in the summary). A stage whose manifest matches its
     inputs and parameters is left as it is.
     """
-    from tqdm import tqdm
-
-    from photosynth.datasets.bdd100k import read_bdd100k
-    from photosynth.datasets.classes import bdd_class_map
-    from photosynth.datasets.report import ConversionReport
-
     bdd_root, out = Path(bdd_root).resolve(), Path(out).resolve()
     for name in (*style_domains, *eval_domains):
         Domain.parse(name)

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tqdm.auto import tqdm
+
+from photosynth import imageio
 from photosynth.atomic import write_json
 from photosynth.datasets.vkitti2 import clone_frames, frame_index
 from photosynth.design import SOURCES, STYLE_DOMAINS, WEATHER_SLOTS
 from photosynth.environment import versions
-from photosynth import imageio
 
 #: Distributions whose versions a translator manifest records (they shape the pixels).
 LIBRARIES: tuple[str, ...] = ("numpy", "pillow", "keras", "tensorflow", "torch", "albumentations", "opencv-python", "scipy")
@@ -98,8 +100,6 @@ def run_jobs(
     progress: bool = True,
 ) -> int:
     """Call ``work`` on batches of ``jobs`` under a tqdm progress bar (frames); returns the number done."""
-    from tqdm.auto import tqdm
-
     done = 0
     with tqdm(total=len(jobs), desc=desc, unit="frame", disable=not progress) as bar:
         for batch in batches(jobs, batch_size):

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from photosynth import runtime
 from photosynth.datasets.vkitti2 import clone_frames
 from photosynth.runtime import Workspace
-from photosynth.translate.frameset import style_list, translation_sources
 from photosynth.translate.cyclegan.config import CycleGANConfig
+from photosynth.translate.cyclegan.cut_config import CUTConfig
+from photosynth.translate.frameset import style_list, translation_sources
 
 if TYPE_CHECKING:  # torch-importing modules, loaded lazily
     from photosynth.translate.cyclegan.train import TrainResult
@@ -33,8 +34,6 @@ def vkitti_root(ws: Workspace) -> Path:
 
 def method_of(cfg: CycleGANConfig) -> str:
     """``cut`` for a CUT / FastCUT config, else ``cyclegan``."""
-    from photosynth.translate.cyclegan.cut_config import CUTConfig
-
     return "cut" if isinstance(cfg, CUTConfig) else "cyclegan"
 
 

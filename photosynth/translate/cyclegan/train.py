@@ -24,12 +24,12 @@ from photosynth import runtime
 from photosynth.atomic import atomic_open
 from photosynth.imageio import write_image
 from photosynth.translate.cyclegan import distributed
+from photosynth.translate.cyclegan.base import TrainableModel
 from photosynth.translate.cyclegan.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.data import UnalignedDataset, make_loader, to_uint8, training_files
-from photosynth.translate.cyclegan.model import LOSS_NAMES
-from photosynth.translate.cyclegan.base import TrainableModel
 from photosynth.translate.cyclegan.kinds import config_from_state, model_class
+from photosynth.translate.cyclegan.model import LOSS_NAMES
 
 CHECKPOINT = "checkpoint.pt"
 LOSSES = "losses.csv"

@@ -3,6 +3,7 @@ stylizes batches of frames with L-BFGS (scipy, on the flattened batch) or Adam (
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,8 +79,6 @@ class StyleTransfer:
         working size, else the first image's). Starts from the seeded weights each time, so the network depends
         only on the seed and the images. Only for ``random_calibrated`` weights; clears the style cache.
         """
-        import hashlib
-
         import keras
         from keras import ops
 
