@@ -14,7 +14,7 @@ Modules, one concern each:
 - :mod:`.cut_config` / :mod:`.cut`: CUT's options (the authors' defaults, layer mapping) and model (PatchNCE).
 - :mod:`.kinds`: the model kinds by name: the class a config trains, the config a checkpoint holds, a generator.
 - :mod:`.train`: the training loop of both kinds (:func:`train`), loss log, sample grids, speed options.
-- :mod:`.translate`: whole-dataset translation at the original size (:func:`translate_images`).
+- :mod:`photosynth.translate.cyclegan.translate`: whole-dataset translation at the original size (:func:`translate_images`).
 - :mod:`.study`: per-weather training / translation for the study's workspace (notebook 02).
 
 torch is imported by the submodules only, so importing this package stays cheap.

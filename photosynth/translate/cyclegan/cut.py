@@ -2,7 +2,7 @@
 
 The generator and PatchGAN are CycleGAN's (:mod:`.networks`); the data pipeline, checkpoints, exact resume,
 ``torchrun`` data parallelism and full-size translation are the package's shared ones (:mod:`.train`,
-:mod:`.translate`). What is CUT's own lives here, following the authors' ``models/cut_model.py``,
+:mod:`photosynth.translate.cyclegan.translate`). What is CUT's own lives here, following the authors' ``models/cut_model.py``,
 ``models/patchnce.py`` and ``PatchSampleF`` (``models/networks.py``) in taesungp/contrastive-unpaired-translation:
 
 - :class:`PatchSampleF`: from each chosen encoder layer, ``num_patches`` random locations (the same for every

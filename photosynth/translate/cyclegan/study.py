@@ -19,7 +19,7 @@ from photosynth.translate.cyclegan.cut_config import CUTConfig
 from photosynth.translate.frameset import style_list, translation_sources
 
 if TYPE_CHECKING:  # torch-importing modules, loaded lazily
-    from photosynth.translate.cyclegan.train import TrainResult
+    from photosynth.translate.cyclegan.train import TranslatorRun
     from photosynth.translate.cyclegan.translate import TranslateReport
 
 METHOD = "cyclegan"
@@ -53,7 +53,7 @@ def translated_dir(ws: Workspace, weather: str, method: str = METHOD) -> Path:
 
 def train_weather(
     ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: str | None = None, progress: bool = True
-) -> TrainResult:
+) -> TranslatorRun:
     """Train (or resume; a finished checkpoint returns at once) the clone → ``weather`` model of ``cfg``'s kind."""
     from photosynth.translate.cyclegan.train import train
 

@@ -44,7 +44,7 @@ def csv_fields(loss_names: Sequence[str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class TrainResult:
+class TranslatorRun:
     """Where a run left its files and how far it got."""
 
     out_dir: Path
@@ -127,7 +127,7 @@ def train(
     until_step: int | None = None,
     device: str | None = None,
     progress: bool = True,
-) -> TrainResult:
+) -> TranslatorRun:
     """Train a CycleGAN (or, for a :class:`~.cut_config.CUTConfig`, a CUT) from domain A (``a_source``) to B
     (``b_source``) into ``out_dir``.
 
@@ -156,7 +156,7 @@ def train(
 
     end = min(cfg.total_steps, until_step if until_step is not None else cfg.total_steps)
     if model.step >= end:
-        return TrainResult(out_dir, model.step, cfg.total_steps)
+        return TranslatorRun(out_dir, model.step, cfg.total_steps)
     loader = make_loader(
         UnalignedDataset(a_files, b_files, cfg), cfg, model.step, place.rank, place.world, pin=dev.startswith("cuda")
     )
@@ -195,4 +195,4 @@ def train(
             bar.update(1)
     bar.close()
     del batches, loader
-    return TrainResult(out_dir, model.step, cfg.total_steps)
+    return TranslatorRun(out_dir, model.step, cfg.total_steps)
