@@ -26,7 +26,7 @@ DECIMALS: dict[str, int] = {
 #: Kind of a column, guessed from its name when not given (first match wins; integers are always counts).
 KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\bkid", "kid"), (r"\bfid", "fid"), (r"psnr", "psnr"), (r"ssim", "ssim"), (r"share|fraction", "share"),
-    (r"second|\btime\b|\(s\)", "seconds"), (r"%", "pct"), (r"\blevel\b|percent", "percent"),
+    (r"second|\btime\b|[(]s[)]", "seconds"), (r"%", "pct"), (r"\blevel\b|percent", "percent"),
     (r"ap50|\bmap\b|\bap\b|diff|\blo\b|\bhi\b|gap", "ap"),
 )
 #: Human names of the study's column names (anything else: underscores become spaces).
