@@ -228,8 +228,29 @@ def test_inflation_sentence_reads_its_direction_from_the_numbers(metrics: pd.Dat
     assert "matched the standard one" in findings.inflation_sentence(same)
 
 
+@pytest.mark.parametrize("executor, threads, expected", [("local", None, None), ("processes", None, 1),
+                                                        ("processes", 2, 2), ("local", 2, 2)])
+def test_train_study_gives_each_process_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str,
+                                                   threads: int | None, expected: int | None) -> None:
+    """Side by side, a run gets one torch thread unless the settings name a count; every mix and seed is a call."""
+    ws = Workspace(tmp_path)
+    seen: dict = {}
+
+    def fake_run(calls, executor_, slurm, **kwargs):  # noqa: ANN001, ANN202 - stands in for jobs.run
+        seen.update(executor=executor_, calls=calls, name=kwargs["name"])
+        return {c.name: c.args[3] for c in calls}
+
+    monkeypatch.setattr(detectors.jobs, "run", fake_run)
+    out = detectors.train_study(ws, ["baseline", "oracle"], [0, 2], detect.TrainSettings(threads=threads), executor)
+    assert list(out) == ["baseline seed 0", "baseline seed 2", "oracle seed 0", "oracle seed 2"]
+    assert seen["executor"] == executor and seen["name"] == "05_detectors"
+    assert {c.args[3].threads for c in seen["calls"]} == {expected}
+    assert [c.args[1:3] for c in seen["calls"]] == [("baseline", 0), ("baseline", 2), ("oracle", 0), ("oracle", 2)]
+    assert not any(c.done() for c in seen["calls"])  # nothing trained yet
+
+
 def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest.CaptureFixture) -> None:
-    """1-epoch training of two mixes, predictions on every set, metrics.csv and bootstrap.csv (no accuracy check)."""
+    """1-epoch training of two mixes side by side (executor processes), predictions on every set, metrics.csv and bootstrap.csv (no accuracy check)."""
     ws = Workspace(tmp_path / "ws")
     for mix, seed in (("baseline", 0), ("cyclegan", 1)):
         make_dataset(ws.root / "mixes" / mix, n_train=4, n_val=2, seed=seed)
@@ -238,7 +259,8 @@ def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest
     profile = tmp_path / "tiny.yaml"
     profile.write_text(yaml.safe_dump({"common": {"seed": 0}, "notebooks": {
         "05_detectors": {"mixes": ["baseline", "cyclegan"], "model": "yolov5n", "imgsz": 64, "epochs": 1,
-                         "batch": 4, "workers": 0, "optimizer": "SGD", "warmup_epochs": 0},
+                         "batch": 4, "workers": 0, "optimizer": "SGD", "warmup_epochs": 0,
+                         "executor": "processes"},
         "06_results": {"baseline": "baseline", "n_boot": 10}}}))
     common = ["--profile", str(profile), "--workspace", str(ws.root), "--root", str(project_root)]
     assert main(["study", *common]) == 0

@@ -105,9 +105,18 @@ def run_study(args: argparse.Namespace) -> int:
     if not mixes:
         raise UsageError(f"no mixes: set {TRAIN_NOTEBOOK}.mixes in the profile or pass --mixes")
     seeds = _seeds(params)
+    try:
+        settings = detect.TrainSettings.from_parameters(params)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{TRAIN_NOTEBOOK} parameters: {exc}") from None
     for mix in mixes:
-        for seed in seeds:
-            _train_one(workspace, params, mix, seed)
+        if not (workspace.root / "mixes" / mix / "data.yaml").is_file():
+            raise UsageError(f"{workspace.root / 'mixes' / mix / 'data.yaml'}: no such data.yaml "
+                             "(build the mix with notebook 04 / `photosynth mix`)")
+    trained = detectors.train_study(workspace, mixes, seeds, settings, params.get("executor") or "local",
+                                    params.get("slurm") or {})
+    for name, result in trained.items():
+        print(f"[photosynth] {name}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
     predict = detect.PredictSettings(device=params.get("device") or None)
     metrics = detectors.evaluate_study(workspace, mixes, seeds, predict)
     print(scoring.study_table(metrics).round(3).to_string())

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from functools import partial
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import product
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from photosynth import detect
+from photosynth import detect, jobs
 from photosynth.metrics.evaluate import evaluate_predictions, write_metrics
 from photosynth.runtime import Workspace
 
@@ -95,6 +98,35 @@ def is_trained(workspace: Workspace, mix: str, seed: int, settings: detect.Train
     """Whether :func:`train_mix` would skip this mix and seed (its finished run matches data and settings)."""
     data = workspace.root / "mixes" / mix / "data.yaml"
     return data.is_file() and detect.is_trained(data, run_dir(workspace, mix, seed), replace(settings, seed=int(seed)))
+
+
+def train_study(
+    workspace: Workspace,
+    mixes: Sequence[str],
+    seeds: Sequence[int],
+    settings: detect.TrainSettings,
+    executor: str = "local",
+    slurm: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> dict[str, detect.TrainResult]:
+    """Train every mix once per training seed with ``executor`` (:func:`photosynth.jobs.run`); returns
+    ``{"<mix> seed <k>": result}``. Finished runs are kept.
+
+    ``processes`` trains the runs side by side, each with one torch thread unless ``settings.threads`` says
+    otherwise (one thread keeps a run exact and the cores not oversubscribed). Under ``slurm`` without a
+    ``device``, ultralytics gets every GPU of its job.
+    """
+    job_settings = settings
+    if executor == "processes" and settings.threads is None:
+        job_settings = replace(settings, threads=1)
+    if executor == "slurm" and not settings.device:
+        gpus = jobs.gpu_devices(jobs.SlurmSettings.from_mapping(slurm).gpus_per_job)
+        job_settings = replace(settings, device=gpus or None)
+    calls = [jobs.Call(f"{mix} seed {seed}", train_mix, (workspace, mix, seed, job_settings),
+                       kwargs={"progress": progress and executor == "local"},
+                       done=partial(is_trained, workspace, mix, seed, job_settings))
+             for mix, seed in product(mixes, seeds)]
+    return jobs.run(calls, executor, slurm, folder=workspace.root / "jobs", name="05_detectors", progress=progress)
 
 
 def runs(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int]) -> dict[tuple[str, int], Path]:
