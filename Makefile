@@ -4,21 +4,48 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 PROFILE ?= demo
 STAMP := $(VENV)/.installed
+# Every package's exact version and hashes (pip-compile from pyproject.toml); `make lock` refreshes it on purpose.
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+PIP_TOOLS := pip-tools==7.7.0
+LOCKENV := $(CURDIR)/build/lockenv
+LOCKTOOLS := $(LOCKENV)/.$(subst ==,-,$(PIP_TOOLS))-pip-$(PIP_VERSION)
+# `make lock UPGRADE=all` takes the newest release of everything; `make lock UPGRADE="ultralytics numpy"` of those.
+UPGRADE ?=
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install test test-all test-slurm book lab clean browser mathjax
+.PHONY: install lock test test-all test-slurm book lab clean browser mathjax
 
 install: $(STAMP) mathjax
 
 mathjax: $(MATHJAX)
 
-$(STAMP): pyproject.toml
+# The lock first (exact versions, hashes checked), then the project itself without resolving anything more; a lock
+# compiled from another pyproject.toml dependency set stops here (run `make lock`).
+$(STAMP): pyproject.toml $(LOCK)
+	python3 -m photosynth.lockfile verify
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q -e ".[all]"
+	$(PY) -m pip install -q pip==$(PIP_VERSION)
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name photosynth --display-name "Python (photosynth)"
 	touch $(STAMP)
+
+# Re-resolve pyproject.toml (every extra; `all` only names the others) into the lock. Pins still allowed are kept:
+# only what a pyproject change needs moves, unless UPGRADE says otherwise. pip-compile runs in its own small venv,
+# so .venv stays as locked. Hashes cover every file of a pinned release on PyPI and on the local indexes (torch).
+$(LOCKTOOLS):
+	rm -rf $(LOCKENV) && python3 -m venv $(LOCKENV)
+	$(LOCKENV)/bin/pip install -q pip==$(PIP_VERSION) $(PIP_TOOLS)
+	touch $@
+
+lock: $(LOCKTOOLS)
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCKENV)/bin/pip-compile -q pyproject.toml \
+	  $(addprefix --extra ,$(shell python3 -m photosynth.lockfile extras)) \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	  $(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) -o $(LOCK)
+	python3 -m photosynth.lockfile stamp
 
 # MathJax 3 served from the book itself, so formulas render offline (ENVIRONMENT.md P16).
 $(MATHJAX):

@@ -44,7 +44,7 @@ def test_environment_page_shows_this_run(smoke_book: tuple[Path, subprocess.Comp
     root, done = smoke_book
     assert done.returncode == 0, done.stderr[-4000:]
     page = (root / "_build/html/book/executed/00_environment.html").read_text()
-    for text in ("ultralytics", "keras_vgg16_notop", "YOLO_OFFLINE", "profile: smoke"):
+    for text in ("ultralytics", "keras_vgg16_notop", "YOLO_OFFLINE", "profile: smoke", "requirements.lock, sha256"):
         assert text in page
 
 
