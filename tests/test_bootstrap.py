@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from photosynth.metrics.ap import GroundTruth, ap50_legacy, ap50_standard, match, score
-from photosynth.metrics.bootstrap import (GAP_OPEN, NO_GAP, ORACLE_BELOW, _Scorer, bootstrap_ci, difference,
-                                          gap_closed, paired_bootstrap, resample_counts, seed_bootstrap)
+from photosynth.metrics.bootstrap import (GAP_MARGIN, GAP_OPEN, GAP_SMALL, NO_GAP, ORACLE_BELOW, _Scorer, bootstrap_ci,
+                                          difference, gap_closed, gap_verdict, paired_bootstrap, resample_counts,
+                                          seed_bootstrap)
 
 
 def synthetic(seed: int, det_seed: int = 0, n_images: int = 150, quality: float = 0.6) -> tuple[dict, list]:
@@ -181,6 +182,20 @@ def test_gap_closed_on_hand_made_seeds() -> None:
     assert none.verdict == NO_GAP and math.isnan(none.observed) and none.gap_low <= 0 <= none.gap_high
     worse = seed_bootstrap({"base": half, "half": half, "oracle": base}, n_resamples=50, seed=2)
     assert gap_closed(worse["base"], worse["half"], worse["oracle"]).verdict == ORACLE_BELOW
+    # the same clear gap held to a margin it does not reach: no share
+    strict = gap_closed(out["base"], out["half"], out["oracle"], margin=100.0)
+    assert strict.verdict == GAP_SMALL and math.isnan(strict.observed) and strict.gap == pytest.approx(g.gap)
+
+
+@pytest.mark.parametrize(("low", "high", "verdict"), [
+    (0.05, 0.09, GAP_OPEN),  # lower bound 0.05 ≥ half the width 0.04
+    (0.02, 0.06, GAP_OPEN),  # exactly at the margin
+    (0.01, 0.05, GAP_SMALL),  # clear of 0, by less than half its width: a share would be heavy-tailed
+    (0.0, 0.05, NO_GAP), (-0.01, 0.05, NO_GAP),
+    (-0.05, -0.01, ORACLE_BELOW),
+])
+def test_gap_verdict_shares_a_gap_only_past_the_margin(low: float, high: float, verdict: str) -> None:
+    assert GAP_MARGIN == 0.5 and gap_verdict(low, high) == verdict
 
 
 def test_seed_bootstrap_checks() -> None:

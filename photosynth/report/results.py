@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from photosynth.metrics.bootstrap import GAP_OPEN
-from photosynth.report.findings import gap_reading
+from photosynth.report.findings import MIN_SEEDS, gap_reading, gap_state
+from photosynth.report.tables import label
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import bucket_key
 from photosynth.study.scoring import METRICS, study_means
@@ -52,12 +53,15 @@ def interval_note(intervals: pd.DataFrame) -> str:
     first = intervals.iloc[0]
     n_seeds, level, n = int(first["n_seeds"]), float(first["level"]), int(first["n_resamples"])
     head = f"{level:.0%} percentile intervals from {n} bootstrap resamples"
+    seeds = "one training seed" if n_seeds == 1 else f"{n_seeds} training seeds"
+    rule = (f" With {seeds} per mix no sentence on these pages states a direction (better, worse, closed, "
+            f"highest): a verdict needs ≥ {MIN_SEEDS}." if n_seeds < MIN_SEEDS else "")
     if n_seeds == 1:
         return (f"{head} of the test images (one training seed per mix: these intervals leave out the "
-                "seed-to-seed spread).")
+                f"seed-to-seed spread).{rule}")
     return (f"{head}, hierarchical: each resample draws every mix's {n_seeds} training seeds with replacement, "
             "then the test images with replacement (the same images for every mix and seed, so differences "
-            "are paired over images). Mean and seed s.d. are over the seeds' scores on the whole test set.")
+            f"are paired over images). Mean and seed s.d. are over the seeds' scores on the whole test set.{rule}")
 
 
 def seed_table(intervals: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
@@ -91,11 +95,25 @@ def gap_absence(workspace: Workspace, mixes: Sequence[str], oracle: str = "oracl
 
 
 def gap_table(gap: pd.DataFrame, group: str = "bucket") -> pd.DataFrame:
-    """Gap closed per bucket, metric and mix: ``oracle − baseline`` with its interval, then the share closed
-    with its interval where there is a gap, else the verdict (``reading``) in its place."""
-    part = gap[gap["group"] == group].copy()
-    part["reading"] = [gap_reading(c) if v == GAP_OPEN else f"{v} in the toy world"
-                       for c, v in zip(part["closed"], part["verdict"])]
+    """Gap closed per bucket, metric and mix where the gap is clearly there (:data:`GAP_OPEN`): ``oracle −
+    baseline`` with its interval, the share closed with its interval and the reading
+    (:func:`photosynth.report.findings.gap_reading`). The other buckets collapse into one line per verdict and
+    bucket list (mix: "every mix"; no numbers; the reading says why there is no share)."""
+    part = gap[gap["group"] == group]
+    rank = {**{m: i for i, m in enumerate(METRICS)}, **{s: i for i, s in enumerate(sorted(set(part["split"]),
+                                                                                         key=bucket_key))}}
+    part = part.sort_values(["metric", "split"], key=lambda column: column.map(rank), kind="stable")
+    clear = part[part["verdict"] == GAP_OPEN]
+    rows = [{"metric": r.metric, "split": r.split, "mix": r.mix, "gap": r.gap, "gap_lo": r.gap_lo,
+             "gap_hi": r.gap_hi, "closed": r.closed, "lo": r.lo, "hi": r.hi,
+             "reading": gap_reading(r.closed, r.lo, r.hi, r.verdict, r.n_seeds, r.level)} for r in clear.itertuples()]
+    rest = part[part["verdict"] != GAP_OPEN].drop_duplicates(["verdict", "metric", "split"])
+    for verdict, same in rest.groupby("verdict", sort=False):
+        splits = same.groupby("metric", sort=False)["split"].agg(tuple)
+        for buckets, metrics in splits.groupby(splits, sort=False):
+            rows.append({"metric": ", ".join(label(m) for m in metrics.index), "split": ", ".join(buckets),
+                         "mix": "every mix", "reading": gap_state(verdict, int(same["n_seeds"].min()))})
     columns = ["metric", "split", "mix", "gap", "gap_lo", "gap_hi", "closed", "lo", "hi", "reading"]
-    return part[columns].rename(columns={"gap": "oracle − baseline", "gap_lo": "gap lo", "gap_hi": "gap hi",
-                                         "closed": "gap closed"}).set_index(["metric", "split", "mix"])
+    table = pd.DataFrame(rows, columns=columns).astype({c: float for c in columns[3:-1]})
+    return table.rename(columns={"gap": "oracle − baseline", "gap_lo": "gap lo", "gap_hi": "gap hi",
+                                 "closed": "gap closed"}).set_index(["metric", "split", "mix"])

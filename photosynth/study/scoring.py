@@ -1,7 +1,7 @@
 """The study's scores: the headline mean over Car and Truck (:data:`photosynth.design.STUDY_CLASSES`; classes
 without ground truth excluded) per mix and bucket, and its intervals over training seeds and test images
-(:func:`bootstrap_study`: each resample draws the seeds, then the images), with the differences to the baseline
-and the share of the baseline-to-oracle gap each mix closed. Also what the Results page draws from the
+(:func:`bootstrap_study`: each resample draws the seeds, then the images), with the paired differences between
+mixes and the share of the baseline-to-oracle gap each mix closed. Also what the Results page draws from the
 predictions: precision-recall curves and example detections.
 """
 
@@ -22,7 +22,7 @@ from photosynth.design import STUDY_CLASSES
 from photosynth.metrics.ap import GroundTruth, ap50_standard, match
 from photosynth.metrics.bootstrap import difference, gap_closed, seed_bootstrap
 from photosynth.runtime import Workspace
-from photosynth.study.detectors import EvalSet, eval_sets, prediction_path
+from photosynth.study.detectors import EvalSet, bucket_key, eval_sets, prediction_path
 
 METRICS: tuple[str, ...] = ("ap50_standard", "ap50_legacy")
 
@@ -50,12 +50,14 @@ def study_table(metrics: pd.DataFrame, group: str = "bucket", classes: Sequence[
     return wide.reindex(index=mixes, columns=pd.MultiIndex.from_product([list(METRICS), splits]))
 
 
-def hardest_bucket(metrics: pd.DataFrame, mix: str, metric: str = "ap50_standard") -> str:
-    """The occlusion bucket where ``mix`` scores lowest."""
-    means = study_means(metrics[(metrics["group"] == "bucket") & (metrics["mix"] == mix)])
-    if means.empty:
-        raise ValueError(f"no bucket scores for mix {mix!r}")
-    return str(means.sort_values(metric, kind="stable").iloc[0]["split"])
+def most_occluded_bucket(table: pd.DataFrame) -> str:
+    """The occlusion bucket with the most occlusion (the widest cumulative one, ``0-all``) among the ``bucket``
+    rows of ``table`` (any table with ``group`` and ``split`` columns): the study's hardest bucket by design, chosen
+    without looking at a score, so naming it states nothing about any mix."""
+    buckets = table.loc[table["group"] == "bucket", "split"]
+    if buckets.empty:
+        raise ValueError("no bucket rows in the table")
+    return max(dict.fromkeys(buckets), key=bucket_key)
 
 
 def pr_curves(
@@ -146,12 +148,16 @@ class StudyBootstrap(NamedTuple):
     intervals: pd.DataFrame
     differences: pd.DataFrame
     gap_closed: pd.DataFrame
+    pairs: pd.DataFrame
 
 
 WHERE = ["group", "split", "metric"]
 INTERVAL_COLUMNS = ["mix", *WHERE, "map", "seed_sd", "lo", "hi", "n_seeds"]
-DIFFERENCE_COLUMNS = ["mix", "baseline", *WHERE, "diff", "lo", "hi", "share_positive"]
-GAP_COLUMNS = ["mix", *WHERE, "closed", "lo", "hi", "gap", "gap_lo", "gap_hi", "verdict"]
+PAIR_COLUMNS = ["mix", "other", *WHERE, "diff", "lo", "hi", "share_positive", "n_seeds"]
+DIFFERENCE_COLUMNS = ["mix", "baseline", *WHERE, "diff", "lo", "hi", "share_positive", "n_seeds"]
+GAP_COLUMNS = ["mix", *WHERE, "closed", "lo", "hi", "gap", "gap_lo", "gap_hi", "verdict", "n_seeds"]
+#: Where :func:`bootstrap_study` writes each table of a :class:`StudyBootstrap` (under ``results/``).
+RESULT_FILES = ("intervals.csv", "bootstrap.csv", "gap_closed.csv", "pairs.csv")
 
 
 def bootstrap_study(
@@ -173,10 +179,12 @@ def bootstrap_study(
     seeds, then the images; ``seed`` seeds the bootstrap).
 
     Returns :class:`StudyBootstrap`: ``intervals`` (each mix's mean over seeds, seed-to-seed standard
-    deviation and interval), ``differences`` (``mix − baseline`` on the same resamples, share of resamples
-    > 0) and ``gap_closed`` (``(mix − baseline) / (oracle − baseline)`` with its paired interval, or the
-    verdict that there is no gap; empty when ``oracle`` is not among ``mixes``, as on real data). Writes
-    ``results/{intervals,bootstrap,gap_closed}.csv``.
+    deviation and interval), ``pairs`` (``mix − other`` for every ordered pair of mixes on the same resamples, share
+    of resamples > 0), ``differences`` (the pairs whose ``other`` is the baseline, it named ``baseline``) and
+    ``gap_closed`` (``(mix − baseline) / (oracle − baseline)`` with its paired interval where the gap is clearly
+    there, else the verdict of :func:`photosynth.metrics.bootstrap.gap_verdict`; empty when ``oracle`` is not among
+    ``mixes``, as on real data). Every row carries ``n_seeds``, the training seeds per mix. Writes
+    ``results/`` + :data:`RESULT_FILES`.
     """
 
     if baseline not in mixes:
@@ -189,29 +197,30 @@ def bootstrap_study(
     for s, metric in tqdm(jobs, desc="bootstrap", unit="set", disable=not progress):
         samples = seed_bootstrap(_tables(workspace, mixes, seeds, s, metric, classes), n_resamples=n_resamples,
                                  seed=seed)
-        where = {"group": s.group, "split": s.name, "metric": metric}
+        where = {"group": s.group, "split": s.name, "metric": metric, "n_seeds": len(seeds)}
         for mix in mixes:
             one = samples[mix]
             low, high = one.interval(level)
-            singles.append({"mix": mix, **where, "map": one.observed, "seed_sd": one.spread, "lo": low, "hi": high,
-                            "n_seeds": len(seeds)})
+            singles.append({"mix": mix, **where, "map": one.observed, "seed_sd": one.spread, "lo": low, "hi": high})
         for mix in mixes:
-            if mix == baseline:
-                continue
-            d = difference(samples[baseline], samples[mix], level)
-            pairs.append({"mix": mix, "baseline": baseline, **where, "diff": d.observed, "lo": d.low, "hi": d.high,
-                          "share_positive": d.share_positive})
-            if oracle in samples and mix != oracle:
+            for other in mixes:
+                if other != mix:
+                    d = difference(samples[other], samples[mix], level)
+                    pairs.append({"mix": mix, "other": other, **where, "diff": d.observed, "lo": d.low,
+                                  "hi": d.high, "share_positive": d.share_positive})
+            if oracle in samples and mix not in (baseline, oracle):
                 g = gap_closed(samples[baseline], samples[mix], samples[oracle], level)
                 gaps.append({"mix": mix, **where, "closed": g.observed, "lo": g.low, "hi": g.high, "gap": g.gap,
                              "gap_lo": g.gap_low, "gap_hi": g.gap_high, "verdict": g.verdict})
     meta = {"classes": "+".join(classes), "seeds": ",".join(map(str, seeds)), "n_resamples": n_resamples,
             "seed": seed, "level": level}
+    pair_table = pd.DataFrame(pairs, columns=PAIR_COLUMNS).assign(**meta)
+    differences = pair_table[pair_table["other"] == baseline].rename(columns={"other": "baseline"})
     out = StudyBootstrap(pd.DataFrame(singles, columns=INTERVAL_COLUMNS).assign(**meta),
-                         pd.DataFrame(pairs, columns=DIFFERENCE_COLUMNS).assign(**meta),
-                         pd.DataFrame(gaps, columns=GAP_COLUMNS).assign(**meta))
+                         differences.reset_index(drop=True)[[*DIFFERENCE_COLUMNS, *meta]],
+                         pd.DataFrame(gaps, columns=GAP_COLUMNS).assign(**meta), pair_table)
     results = workspace.stage("results")
-    for frame, name in zip(out, ("intervals.csv", "bootstrap.csv", "gap_closed.csv")):
+    for frame, name in zip(out, RESULT_FILES):
         with atomic_open(results / name, newline="") as fh:
             frame.to_csv(fh, index=False)
     return out

@@ -162,8 +162,3 @@ def build_generator(cfg: CycleGANConfig) -> ResnetGenerator:
 def build_discriminator(cfg: CycleGANConfig) -> NLayerDiscriminator:
     """An initialised discriminator for ``cfg``."""
     return init_weights(NLayerDiscriminator(cfg.ndf, cfg.n_layers_d, cfg.norm), cfg.init_gain)
-
-
-def generator_factory() -> nn.Module:
-    """Reference-size generator (resnet_9blocks, ngf 64) for ``time_generator.py --factory``."""
-    return build_generator(CycleGANConfig())
