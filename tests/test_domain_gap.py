@@ -116,7 +116,8 @@ def test_image_to_fid_path_equals_torchmetrics_own_on_a_custom_network() -> None
     assert (ours.features, ours.comparable, ours.n_a, ours.n_b, ours.fid_note) == (net.name, False, 131, 129, "")
     assert "not comparable" in ours.features
     few = domain_gap(a[:128], b, net, kid_subsets=4, kid_subset_size=10)  # 128 images, 128 dimensions
-    assert np.isnan(few.fid) and few.fid_note == "no FID: 128 images on a side, not more than the 128 feature dimensions"
+    assert np.isnan(few.fid)
+    assert few.fid_note == "no FID: 128 images on a side, not more than the 128 feature dimensions"
     assert few.kid_mean == pytest.approx(ours.kid_mean, abs=0.5)  # KID still reported
     assert fid_allowed(129, 129, 128) and not fid_allowed(129, 128, 128)
 
@@ -247,13 +248,14 @@ def _domain_gap_workspace(root: Path, sizes: dict[str, int]) -> Workspace:
             pixels = np.clip(rng.normal(levels[name], 30, (24, 40, 3)), 0, 255).astype(np.uint8)
             Image.fromarray(pixels).save(folder / f"rgb_{i:05d}.jpg")
     (ws.root / "splits/weather").mkdir(parents=True)
-    (ws.root / "splits/weather/daytime_foggy.txt").write_text("".join(f"{p}\n" for p in sorted(folders["bdd"].iterdir())))
+    photos = "".join(f"{p}\n" for p in sorted(folders["bdd"].iterdir()))
+    (ws.root / "splits/weather/daytime_foggy.txt").write_text(photos)
     return ws
 
 
 @pytest.mark.filterwarnings("error")  # nothing is filtered away wholesale: any warning fails the test
-def test_domain_gap_table_reports_fid_only_where_the_sample_allows(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_domain_gap_table_reports_fid_only_where_the_sample_allows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from photosynth.metrics.domain_gap import feature_net
     from photosynth.study import domain_gap as study
 

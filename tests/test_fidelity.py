@@ -45,7 +45,8 @@ def layout(tmp_path: Path) -> dict[str, Path]:
             (folder / "bbox.txt").write_text("\n".join([HEADER, *rows]) + "\n")
             (folder / "info.txt").write_text("trackID label model color\n0 Car Sedan4Door Red\n")
             for i in range(14):
-                write_image(folder / "frames/rgb/Camera_0" / f"rgb_{i:05d}.jpg", _image(i + 100 * len(variation) + 10_000 * s))
+                seed = i + 100 * len(variation) + 10_000 * s
+                write_image(folder / "frames/rgb/Camera_0" / f"rgb_{i:05d}.jpg", _image(seed))
         for weather, frames in SLOTS.items():
             for i in frames:
                 write_image(tmp_path / "oracle" / weather / _rel(i, scene), _image(1000 + i + 10_000 * s))
@@ -105,9 +106,9 @@ def test_ssim_and_psnr_equal_scikit_image_and_a_hand_mse() -> None:
         ssim, psnr = measures.frame_scores(image, target)
         expected = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                          data_range=1.0, channel_axis=-1)  # fmt: skip
-        assert ssim == pytest.approx(expected, abs=1e-9)
+        assert ssim == pytest.approx(expected, abs=1e-5)  # float32 statistics against float64
         assert psnr == pytest.approx(10 * math.log10(1.0 / np.mean((a - b) ** 2)), abs=1e-5)
-    assert measures.frame_scores(pairs[1][0], pairs[1][0])[0] == pytest.approx(1.0, abs=1e-12)
+    assert measures.frame_scores(pairs[1][0], pairs[1][0])[0] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_kid_and_fid_equal_torchmetrics(tmp_path: Path) -> None:
@@ -174,7 +175,8 @@ def test_content_kept_by_hand() -> None:
     reference = np.array([True, True, False, True, False])
     assert measures.content_kept(reference, reference) == 1.0
     assert measures.content_kept([True, False, False, False, False], reference) == pytest.approx(1 / 3)
-    assert measures.content_kept([False, True, True, True, True], reference) == pytest.approx(2 / 3)  # extras earn nothing
+    extras = [False, True, True, True, True]  # boxes the reference missed earn nothing
+    assert measures.content_kept(extras, reference) == pytest.approx(2 / 3)
     assert measures.content_kept([True] * 5, reference) == 1.0  # never above 1
     assert math.isnan(measures.content_kept([True, True], [False, False]))  # nothing found on the reference: 0/0
     assert math.isnan(measures.content_kept([], []))
@@ -249,7 +251,8 @@ def test_criteria_count_a_move_only_beyond_the_spreads() -> None:
     assert got.keeps_content.tolist()[:4] == [True, True, False, True] and got.keeps_content.isna().tolist()[4]
     assert got.kid_clone.eq(0.2).all() and got.kid_std_clone.eq(0.02).all()
     assert "moves_to_target_detector" not in got  # no detector-feature KID in this table
-    detector = table.assign(detector_kid=[0.5, 0.1, 0.1, 0.5, 0.5, 0.5], detector_kid_std=[0.1, 0.3, 0.1, 0.1, 0.1, 0.1])
+    detector = table.assign(detector_kid=[0.5, 0.1, 0.1, 0.5, 0.5, 0.5],
+                            detector_kid_std=[0.1, 0.3, 0.1, 0.1, 0.1, 0.1])
     moved = fidelity.criteria(detector).set_index("translator").moves_to_target_detector
     assert moved.tolist() == [False, True, False, False, False]  # a: 0.1 + 0.3 = 0.4, not below 0.5 - 0.1
 
@@ -309,12 +312,17 @@ def test_content_is_scored_on_held_out_frames_only(layout: dict[str, Path], tmp_
 
     def detector(weights: Path, frames: list[Frame], *_: object) -> pd.DataFrame:
         seen.extend(f.key for f in frames)
-        found = {"oracle": "rgb_00004", "clone": "rgb_00011"}
-        return pd.DataFrame([{"key": f.key, "box": b, "found": f.key.split("/")[1] not in found
-                              or f.key.endswith(found[f.key.split("/")[1]])} for f in frames for b in range(len(f.boxes))])
+        only = {"oracle": "rgb_00004", "clone": "rgb_00011"}  # the one frame these sets find their car on
+        rows = []
+        for f in frames:
+            name = f.key.split("/")[1]
+            rows += [{"key": f.key, "box": b, "found": name not in only or f.key.endswith(only[name])}
+                     for b in range(len(f.boxes))]
+        return pd.DataFrame(rows)
 
     monkeypatch.setattr(fidelity, "detect_sets", detector)
-    job = fidelity.Job("fog", layout["vkitti"], layout["targets"], {"cyclegan": layout["cyclegan"]}, layout["oracle"] / "fog")
+    job = fidelity.Job("fog", layout["vkitti"], layout["targets"], {"cyclegan": layout["cyclegan"]},
+                       layout["oracle"] / "fog")
     split = fidelity.ReferenceSplit(("Scene02",), frozenset({("Scene01", 4), ("Scene01", 11)}))
     table = fidelity.fidelity_table([job], tiny_net(), detector=tmp_path / "best.pt", split=split,
                                     work=tmp_path / "work", progress=False).set_index("translator")  # fmt: skip
@@ -339,7 +347,8 @@ def test_cli_writes_the_csv_and_names_bad_input(layout: dict[str, Path], tmp_pat
             "--vkitti2", str(layout["vkitti"]), "--out", str(out), "--features", "random_cnn"]  # fmt: skip
     assert main([*args, "--oracle", str(layout["oracle"] / "fog")]) == 0
     table = pd.read_csv(out)
-    assert table.translator.tolist() == ["clone", "vkitti", "cyclegan", "oracle"] and table.n_frames.tolist() == [4, 4, 2, 4]
+    assert table.translator.tolist() == ["clone", "vkitti", "cyclegan", "oracle"]
+    assert table.n_frames.tolist() == [4, 4, 2, 4]
     assert "random-init" in capsys.readouterr().out
     assert main([*args, "--oracle", "none"]) == 0 and pd.read_csv(out).ssim.isna().all()
     capsys.readouterr()

@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
                                     max_images=args.max_images, seed=args.seed, min_score=args.min_score,
                                     device=args.device)  # fmt: skip
     fidelity.write_table(table, args.out)
-    print(table.drop(columns=["features", "detector_features"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    shown = table.drop(columns=["features", "detector_features"])
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"features: {table.features.iloc[0]}")
     if detector_net is not None:
         print(f"detector features: {detector_net.name}")

@@ -18,7 +18,6 @@ from PIL import Image
 
 from photosynth.metrics import domain_gap
 from photosynth.metrics.ap import GroundTruth, found_ground_truth
-from photosynth.metrics.domain_gap import fid_allowed, kid_subset_size
 
 #: Each frame's PSNR is capped here (dB): identical frames would give +inf.
 PSNR_CAP = 100.0
@@ -35,7 +34,7 @@ KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000
 def _tensor(rgb: np.ndarray) -> Any:
     import torch
 
-    return torch.tensor(rgb).permute(2, 0, 1)[None].double() / 255.0
+    return torch.tensor(rgb).permute(2, 0, 1)[None].float() / 255.0
 
 
 def frame_scores(image: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -69,9 +68,9 @@ def distances(feats: np.ndarray, target: np.ndarray, seed: int = 0, kid_subsets:
     images on a side."""
     kid, kid_std = math.nan, math.nan
     if min(len(feats), len(target)) >= 2:
-        size = kid_subset_size(len(feats), len(target), KID_SUBSET_SIZE)
+        size = domain_gap.kid_subset_size(len(feats), len(target), KID_SUBSET_SIZE)
         kid, kid_std = domain_gap.kid(feats, target, kid_subsets, size, seed)
-    fid = domain_gap.fid(feats, target) if fid_allowed(len(feats), len(target), feats.shape[1]) else math.nan
+    fid = domain_gap.fid(feats, target) if domain_gap.fid_allowed(len(feats), len(target), feats.shape[1]) else math.nan
     return {"kid": kid, "kid_std": kid_std, "fid": fid}
 
 
@@ -90,7 +89,7 @@ def found_boxes(coco_gt: str | Path | Mapping[str, Any], predictions: str | Path
     return pd.DataFrame({"key": keys, "box": keys.groupby(keys).cumcount(), "found": found})
 
 
-def content_kept(found: np.ndarray, reference_found: np.ndarray) -> float:
+def content_kept(found: np.ndarray | Sequence[bool], reference_found: np.ndarray | Sequence[bool]) -> float:
     """The share of the vehicles found on the reference render that are also found on the translation:
     ``|found ∩ reference_found| / |reference_found|`` over the same ground-truth boxes (two aligned boolean arrays);
     NaN when nothing was found on the reference. It lies in [0, 1]: a vehicle the translation shows more clearly than

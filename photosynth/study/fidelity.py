@@ -215,7 +215,8 @@ def frame_id(frame: Frame) -> tuple[str, int]:
     """``(vKITTI2 scene, frame index)`` of a vKITTI2 frame (any variation, translation or oracle render, which keep
     the clone frame's ``source``) or of a KITTI tracking frame (the scene that clones its sequence): one street
     at one moment, however it is rendered."""
-    scene = frame.source.get("scene") or {seq: sc for sc, seq in SCENE_SEQUENCES.items()}.get(frame.source.get("sequence"))
+    scenes = {sequence: scene for scene, sequence in SCENE_SEQUENCES.items()}
+    scene = frame.source.get("scene") or scenes.get(frame.source.get("sequence"))
     if scene is None or "frame" not in frame.source:
         raise ValueError(f"{frame.image}: neither a vKITTI2 frame nor a KITTI tracking frame of a sequence vKITTI2 "
                          f"clones ({', '.join(SCENE_SEQUENCES.values())})")  # fmt: skip
@@ -265,7 +266,8 @@ class ReferenceSplit:
 
 
 def reference_frames(vkitti_root: str | Path, kitti_root: str | Path, oracle_root: str | Path | None = None,
-                     kitti_frames: int | None = None, heldout: Sequence[str] = HELDOUT_SCENES) -> list[Frame]:  # fmt: skip
+                     kitti_frames: int | None = None,
+                     heldout: Sequence[str] = HELDOUT_SCENES) -> list[Frame]:  # fmt: skip
     """The reference detector's training frames, none from a ``heldout`` scene: KITTI tracking frames of the
     sequences vKITTI2 clones (``kitti_frames`` evenly spaced ones, default all) plus, in the toy world, every oracle
     render (``<oracle_root>/<weather>/…``) with its clone frame's labels."""
