@@ -1,14 +1,23 @@
-"""FID / KID: equal to independent implementations, the whole image → FID path equal to torchmetrics' own,
-labelled feature networks, and the missing-weights error."""
+"""FID / KID: equal to independent implementations, the whole image → FID path equal to torchmetrics' own, FID only
+where the sample allows it, labelled feature networks (the detector's pooled backbone equal to a forward hook), the
+domain-gap table, and the missing-weights error."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from photosynth.metrics.domain_gap import domain_gap, extract_features, feature_network, fid, inception_network, kid
+from photosynth.metrics import domain_gap as gap_metric
+from photosynth.runtime import Workspace
+
+from photosynth.metrics.domain_gap import (
+    detector_network, domain_gap, extract_features, feature_network, fid, fid_allowed, inception_network, kid,
+    kid_subset_size,
+)
 from photosynth.weights import INCEPTION_FILE, INCEPTION_FILES, inception_weights
 
 
@@ -91,7 +100,7 @@ def test_image_to_fid_path_equals_torchmetrics_own_on_a_custom_network() -> None
     from photosynth.metrics.domain_gap import feature_net
 
     net = feature_net("random_cnn", seed=0)
-    a, b = images(1, 12, 90, (36, 64)), images(2, 10, 150, (48, 80))
+    a, b = images(1, 131, 90, (18, 32)), images(2, 129, 150, (24, 40))  # more images than its 128 dimensions
     ours = domain_gap(a, b, net, kid_subsets=4, kid_subset_size=10)
     as_tensor = lambda ims: torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2)  # noqa: E731
     theirs = FrechetInceptionDistance(feature=net.module)
@@ -104,8 +113,18 @@ def test_image_to_fid_path_equals_torchmetrics_own_on_a_custom_network() -> None
     kid_theirs.update(as_tensor(b), real=False)
     torch.manual_seed(0)
     assert ours.kid_mean == pytest.approx(float(kid_theirs.compute()[0]), rel=1e-5)
-    assert (ours.features, ours.comparable, ours.n_a, ours.n_b) == (net.name, False, 12, 10)
+    assert (ours.features, ours.comparable, ours.n_a, ours.n_b, ours.fid_note) == (net.name, False, 131, 129, "")
     assert "not comparable" in ours.features
+    few = domain_gap(a[:128], b, net, kid_subsets=4, kid_subset_size=10)  # 128 images, 128 dimensions
+    assert np.isnan(few.fid)
+    assert few.fid_note == "no FID: 128 images on a side, not more than the 128 feature dimensions"
+    assert few.kid_mean == pytest.approx(ours.kid_mean, abs=0.5)  # KID still reported
+    assert fid_allowed(129, 129, 128) and not fid_allowed(129, 128, 128)
+
+
+def test_kid_subsets_are_half_the_smaller_set() -> None:
+    assert [kid_subset_size(n, 50) for n in (2, 3, 4, 9, 40, 200)] == [2, 2, 2, 4, 20, 25]
+    assert kid_subset_size(5000, 4000) == 1000 and kid_subset_size(5000, 4000, cap=100) == 100
 
 
 def test_domain_gap_tiny_cnn_labels_and_orders() -> None:
@@ -170,11 +189,99 @@ def test_inception_from_the_torch_cache_equals_torchmetrics_own(tmp_path: Path, 
     assert net.comparable and INCEPTION_FILE in net.name and "sha256" in net.name
     a, b = images(7, 3, 90, (72, 128)), images(8, 3, 160, (75, 248))  # non-square, resized inside the network
     ours = domain_gap(a, b, net, kid_subsets=2, kid_subset_size=3)
+    assert np.isnan(ours.fid) and "2048 feature dimensions" in ours.fid_note  # 3 images: no FID in the table
     theirs = FrechetInceptionDistance(feature=2048, feature_extractor_weights_path=str(weights), antialias=False)
     for ims, real in ((a, True), (b, False)):
         theirs.update(torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2), real=real)
-    assert ours.fid == pytest.approx(float(theirs.compute()), rel=1e-6)
+    assert fid(extract_features(a, net), extract_features(b, net)) == pytest.approx(float(theirs.compute()), rel=1e-6)
     assert extract_features(a, net).shape == (3, 2048)
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
     with pytest.raises(ValueError, match="not Inception-v3 FID weights"):
         inception_network(tmp_path / "other.pth")
+
+
+def test_detector_network_pools_a_backbone_layer_like_a_forward_hook(tmp_path: Path) -> None:
+    """A random-init yolov5n built in-process: our features are the global average of layer 9's output (SPPF)
+    as a forward hook sees it in a full forward pass, on the frame scaled to long side 64, sides a multiple of 32."""
+    import torch
+
+    from photosynth.runtime import ultralytics_module
+
+    torch.manual_seed(0)
+    ultralytics_module().YOLO("yolov5n.yaml").save(tmp_path / "tiny.pt")
+    net = detector_network(tmp_path / "tiny.pt", layer=9, imgsz=64)
+    assert net.name.startswith("yolov5n layer 9 (SPPF, 256-d, global-average-pooled, long side 64 px)")
+    assert "tiny.pt" in net.name and "sha256" in net.name and not net.comparable
+    wide, tall = images(3, 3, 120, (30, 90)), images(4, 2, 120, (48, 40))
+    feats = extract_features(wide + tall, net, batch_size=2)
+    assert feats.shape == (5, 256) and np.isfinite(feats).all() and feats.std(axis=0).max() > 0
+
+    model = ultralytics_module().YOLO(str(tmp_path / "tiny.pt")).model.float().eval()
+    pooled: list[torch.Tensor] = []
+    model.model[9].register_forward_hook(lambda module, args, out: pooled.append(out.mean(dim=(2, 3))))
+    sizes = {(30, 90): (32, 64), (48, 40): (64, 64)}  # 64/90 · 30 = 21 → 32; 64/48 · 40 = 53 → 64
+    with torch.no_grad():
+        for image in wide + tall:
+            x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
+            model(torch.nn.functional.interpolate(x, size=sizes[image.shape[:2]], mode="bilinear",
+                                                  align_corners=False, antialias=True))  # fmt: skip
+    assert np.allclose(feats, torch.cat(pooled).double().numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="layer 24 is not a feature layer"):
+        detector_network(tmp_path / "tiny.pt", layer=24)
+    with pytest.raises(FileNotFoundError, match="no such detector weights file"):
+        detector_network(tmp_path / "missing.pt")
+
+
+def _domain_gap_workspace(root: Path, sizes: dict[str, int]) -> Workspace:
+    """vKITTI clone and fog frames, cyclegan's fog translations and BDD foggy photos, ``sizes`` images each."""
+    from PIL import Image
+
+    ws = Workspace(root)
+    rng = np.random.default_rng(0)
+    folders = {"clone": ws.root / "data/vkitti2/Scene01/clone/frames/rgb/Camera_0",
+               "fog": ws.root / "data/vkitti2/Scene01/fog/frames/rgb/Camera_0",
+               "cyclegan": ws.root / "translated/cyclegan/fog/Scene01", "bdd": ws.root / "bdd"}  # fmt: skip
+    levels = {"clone": 60, "fog": 200, "cyclegan": 190, "bdd": 195}
+    for name, folder in folders.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(sizes[name]):
+            pixels = np.clip(rng.normal(levels[name], 30, (24, 40, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / f"rgb_{i:05d}.jpg")
+    (ws.root / "splits/weather").mkdir(parents=True)
+    photos = "".join(f"{p}\n" for p in sorted(folders["bdd"].iterdir()))
+    (ws.root / "splits/weather/daytime_foggy.txt").write_text(photos)
+    return ws
+
+
+@pytest.mark.filterwarnings("error")  # nothing is filtered away wholesale: any warning fails the test
+def test_domain_gap_table_reports_fid_only_where_the_sample_allows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from photosynth.metrics.domain_gap import feature_net
+    from photosynth.study import domain_gap as study
+
+    ws = _domain_gap_workspace(tmp_path, {"clone": 20, "fog": 20, "cyclegan": 6, "bdd": 24})
+    net = tiny_net()  # 16 features
+    table = study.domain_gap_table(ws, ["cyclegan", "nst"], net, {"fog": "daytime_foggy"}, max_images=20,
+                                   progress=False)  # fmt: skip
+    assert list(table.source) == ["vKITTI clone", "vKITTI rendered fog", "cyclegan translated"]  # nst: no frames
+    assert table.n_a.tolist() == [20, 20, 6] and (table.n_b == 20).all() and (table.features == net.name).all()
+    assert (table.fid.iloc[:2] > 0).all() and table.fid_note.iloc[:2].eq("").all()  # 20 images > 16 dimensions
+    assert np.isnan(table.fid.iloc[2]) and table.fid_note.iloc[2] == (
+        "no FID: 6 images on a side, not more than the 16 feature dimensions")
+    assert table.kid_mean.notna().all() and (table.kid_std > 0).all()  # half-size subsets: a real spread
+    assert table.kid_mean.iloc[0] > table.kid_mean.iloc[1]  # the clone (dark) is farther from foggy photos
+    written = pd.read_csv(ws.root / "results" / "domain_gap.csv")
+    assert written.fid.isna().tolist() == [False, False, True]
+    random = study.domain_gap_table(ws, ["cyclegan"], feature_net("random_cnn", seed=0), {"fog": "daytime_foggy"},
+                                    max_images=20, progress=False)  # fmt: skip
+    assert random.fid.isna().all() and "not comparable" in random.features.iloc[0]  # 20 images, 128 dimensions
+
+    def noisy(*args: object, **kwargs: object) -> object:
+        warnings.warn("an unexpected warning", UserWarning)
+        return gap_metric.domain_gap(*args, **kwargs)
+
+    monkeypatch.setattr(study, "domain_gap", noisy)
+    with pytest.warns(UserWarning, match="an unexpected warning"):  # reaches the caller: not swallowed
+        study.domain_gap_table(ws, [], net, {"fog": "daytime_foggy"}, max_images=4, progress=False)
+    with pytest.raises(ValueError, match="unknown feature network"):
+        feature_net("vgg")

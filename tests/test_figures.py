@@ -68,6 +68,15 @@ FIGURES = {
         {"dataset": ["kitti", "kitti", "bdd100k"], "class": ["Car", "Truck", "Car"], "boxes": [10, 3, 40],
          "occluded": [1, 0, 5]}), "toy world"),
     "pipeline_diagram": pipeline_diagram,
+    "fidelity": lambda: figures.fidelity_figure(pd.DataFrame({
+        "translator": ["clone", "vkitti", "cyclegan", "oracle"], "weather": "fog", "bdd_domain": "daytime_foggy",
+        "n_frames": 40, "n_scored": 16, "ssim": [0.6, 0.7, 0.8, np.nan], "psnr": [12.0, 20.0, 18.0, np.nan],
+        "kid": [0.2, 0.01, 0.004, 0.006], "kid_std": [0.01, 0.002, 0.001, np.nan],
+        "detector_kid": [0.3, 0.05, 0.02, 0.01], "detector_kid_std": [0.02, 0.01, 0.01, 0.01],
+        "recall": [0.6, 0.4, 0.5, 0.45], "content_kept": [0.95, 0.7, 0.9, 1.0],
+        "features": "random-init 3-layer CNN (seed 0) — toy-world only",
+        "detector_features": "yolov5n layer 9 (SPPF, 256-d, global-average-pooled) of the detector best.pt"}),
+        "fog", "toy world"),
 }
 
 

@@ -19,9 +19,7 @@ from photosynth.cli import main
 from photosynth.metrics.bootstrap import GAP_MARGIN
 from photosynth.runtime import Workspace
 from photosynth.study import detectors
-from photosynth.study import domain_gap
 from photosynth.report import findings
-from photosynth.metrics import domain_gap as gap_metric
 from photosynth.report import results
 from photosynth.study import scoring
 from tiny_yolo import make_dataset
@@ -310,36 +308,3 @@ def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest
     assert "cyclegan seed 0: skipped" in capsys.readouterr().err
     assert main(["train", *common, "--mix", "nst"]) == 2
     assert "no such data.yaml" in capsys.readouterr().err
-
-
-def test_domain_gap_table_labels_features(tmp_path: Path) -> None:
-    from PIL import Image
-
-    ws = Workspace(tmp_path)
-    rng = np.random.default_rng(0)
-
-    def images(folder: Path, n: int, level: int) -> list[Path]:
-        folder.mkdir(parents=True, exist_ok=True)
-        out = []
-        for i in range(n):
-            path = folder / f"rgb_{i:05d}.jpg"
-            Image.fromarray(np.clip(rng.normal(level, 30, (24, 40, 3)), 0, 255).astype(np.uint8)).save(path)
-            out.append(path)
-        return out
-
-    vk = ws.root / "data" / "vkitti2" / "Scene01"
-    images(vk / "clone" / "frames" / "rgb" / "Camera_0", 6, 60)
-    images(vk / "fog" / "frames" / "rgb" / "Camera_0", 6, 200)
-    images(ws.root / "translated" / "cyclegan" / "fog" / "Scene01", 6, 190)
-    bdd = images(ws.root / "bdd", 8, 195)
-    (ws.root / "splits" / "weather").mkdir(parents=True)
-    (ws.root / "splits" / "weather" / "daytime_foggy.txt").write_text("\n".join(map(str, bdd)) + "\n")
-    net = gap_metric.feature_net("random_cnn", seed=0)
-    table = domain_gap.domain_gap_table(ws, ["cyclegan", "nst"], net, {"fog": "daytime_foggy"}, max_images=5,
-                                        progress=False)
-    assert list(table.source) == ["vKITTI clone", "vKITTI rendered fog", "cyclegan translated"]
-    assert (table.features == net.name).all() and "not comparable" in net.name
-    assert (table.n_a == 5).all() and (table.n_b == 5).all() and (table.fid >= 0).all()
-    assert (ws.root / "results" / "domain_gap.csv").is_file()
-    with pytest.raises(ValueError, match="unknown feature network"):
-        gap_metric.feature_net("vgg")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from photosynth import detect
 from photosynth.cli import UsageError
 from photosynth.design import WEATHER_SLOTS
-from photosynth.metrics.domain_gap import feature_net
+from photosynth.metrics.domain_gap import detector_network, feature_net
 from photosynth.study import fidelity
 
 
@@ -21,8 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "('clone', the do-nothing translator), vKITTI2's own rendered weather ('vkitti') and, in the toy world, "
         "the oracle render ('oracle'). Writes one CSV row per set: n_frames, ssim and psnr against the oracle "
         "(empty without one), kid/kid_std/fid to the target photos (FID only when both sets have more images than "
-        "the features have dimensions), recall of the reference detector (--detector) at IoU 0.5 and score >= "
-        "--min-score, and content_kept = recall / its recall on the same frames of the oracle (else the clone).")
+        "the features have dimensions), and with the reference detector (--detector, --split) the KID on its pooled "
+        "backbone features, its recall at IoU 0.5 and score >= --min-score on the frames of its held-out scenes, its "
+        "recall on the oracle render of those frames (else the clone: heldout_recall) and content_kept = the share of "
+        "the vehicles found on that reference render that are also found on the set's frame.")
     p.add_argument("--translated", required=True, action="append", type=Path, metavar="DIR",
                    help="folder of one translator's frames of one weather, e.g. runs/demo/translated/cyclegan/fog "
                    "(repeat for several translators of the same weather)")
@@ -39,7 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="translator name per --translated (default: the folder's parent name, e.g. cyclegan)")
     p.add_argument("--detector", type=Path, default=None, metavar="WEIGHTS",
                    help="reference detector weights (best.pt, e.g. <workspace>/fidelity/reference/weights/best.pt "
-                   "written by notebook 07); without it the recall columns stay empty")
+                   "written by notebook 07); without it the recall and detector-KID columns stay empty")
+    p.add_argument("--split", type=Path, default=None, metavar="JSON",
+                   help="the reference detector's split, required with --detector: its training frames and the "
+                   "held-out scenes content kept is scored on (notebook 07 writes <workspace>/fidelity/"
+                   "reference_split.json)")
+    p.add_argument("--detector-layer", type=int, default=9, metavar="N",
+                   help="the detector layer whose global-average-pooled output is the detector-KID feature "
+                   "(default 9: the YOLOv5 backbone's last, SPPF)")
     p.add_argument("--work", type=Path, default=None, metavar="DIR",
                    help="folder for the detector's evaluation set and predictions (default: next to --out)")
     p.add_argument("--features", choices=("inception", "random_cnn"), default="inception",
@@ -77,14 +87,26 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--oracle {oracle}: no such folder (pass 'none' on real data)")
     if args.detector is not None and not args.detector.is_file():
         raise UsageError(f"--detector {args.detector}: no such weights file")
+    if (args.detector is None) != (args.split is None):
+        raise UsageError("--detector and --split go together: the detector is scored only on frames it never saw")
+    if args.split is not None and not args.split.is_file():
+        raise UsageError(f"--split {args.split}: no such file")
     if args.max_images is not None and args.max_images < 2:
         raise UsageError("--max-images must be at least 2 (KID needs two images a side)")
     job = fidelity.Job(weather, args.vkitti2, args.targets, dict(zip(names, folders)), oracle)
     work = args.work or args.out.with_name(f"{args.out.stem}_work")
+    split = fidelity.ReferenceSplit.read(args.split) if args.split is not None else None
+    detector_net = (detector_network(args.detector, args.detector_layer, detect.training_imgsz(args.detector))
+                    if args.detector is not None else None)  # fmt: skip
     table = fidelity.fidelity_table([job], feature_net(args.features, args.feature_weights, args.seed),
-                                    detector=args.detector, work=work, max_images=args.max_images, seed=args.seed,
-                                    min_score=args.min_score, device=args.device)  # fmt: skip
+                                    detector=args.detector, split=split, detector_net=detector_net, work=work,
+                                    max_images=args.max_images, seed=args.seed, min_score=args.min_score,
+                                    device=args.device)  # fmt: skip
     fidelity.write_table(table, args.out)
-    print(table.drop(columns=["features"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"features: {table.features.iloc[0]}\nwrote {args.out}")
+    shown = table.drop(columns=["features", "detector_features"])
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"features: {table.features.iloc[0]}")
+    if detector_net is not None:
+        print(f"detector features: {detector_net.name}")
+    print(f"wrote {args.out}")
     return 0

@@ -289,8 +289,9 @@ def iou_yolov5(d: np.ndarray, g: np.ndarray, eps: float = 1e-7) -> np.ndarray:
 
 
 def _match_coco(gt: GroundTruth, dets: Detections, keep: np.ndarray, thr: float,
-                area_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' greedy matching; returns (tp, ignored) per detection (``keep`` = within max dets)."""
+                area_range: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pycocotools' greedy matching; returns (tp, ignored) per detection (``keep`` = within max dets) and, per
+    ground-truth box, whether a detection took it."""
     k = len(gt.category_ids)
     d_idx = np.flatnonzero(keep)
     group_d = dets.image[d_idx] * k + dets.category[d_idx]
@@ -323,7 +324,7 @@ def _match_coco(gt: GroundTruth, dets: Detections, keep: np.ndarray, thr: float,
     ignored[hit] = gt_ignore[matched[hit]]
     tp, ign = np.zeros(len(dets.score), bool), np.ones(len(dets.score), bool)
     tp[d_idx], ign[d_idx] = hit & ~ignored, ignored
-    return tp, ign
+    return tp, ign, taken
 
 
 def _match_yolov5(gt: GroundTruth, dets: Detections, keep: np.ndarray, thr: float) -> np.ndarray:
@@ -372,7 +373,7 @@ def match(gt: GroundTruth | Mapping[str, Any] | str | Path,
     k = len(gt.category_ids)
     if rule == "coco":
         keep = _rank_within(dets.image * k + dets.category, dets.score) < max_dets
-        tp, ignored = _match_coco(gt, dets, keep, iou_threshold, area_range)
+        tp, ignored, _ = _match_coco(gt, dets, keep, iou_threshold, area_range)
         counted = ~ignored
         gt_counts = ~(gt.iscrowd | (gt.area < area_range[0]) | (gt.area > area_range[1]))
     else:
@@ -386,6 +387,17 @@ def match(gt: GroundTruth | Mapping[str, Any] | str | Path,
     return MatchTable(metric, interpolation, gt.category_ids, gt.category_names, n_gt,
                       dets.category[order], dets.image[order], dets.score[order], tp[order],
                       np.bincount(dets.category, minlength=k))
+
+
+def found_ground_truth(gt: GroundTruth | Mapping[str, Any] | str | Path,
+                       dets: Detections | Sequence[Mapping[str, Any]] | str | Path, *, iou_threshold: float = 0.5,
+                       max_dets: int = 100) -> np.ndarray:  # fmt: skip
+    """Per ground-truth box, in annotation order: whether a detection found it under the COCO rule (pycocotools'
+    greedy matching by score, class-aware, at ``iou_threshold``, ``max_dets`` per image and category)."""
+    gt = as_ground_truth(gt)
+    dets = as_detections(dets, gt)
+    keep = _rank_within(dets.image * len(gt.category_ids) + dets.category, dets.score) < max_dets
+    return _match_coco(gt, dets, keep, iou_threshold, (0.0, 1e10))[2] & ~gt.iscrowd
 
 
 # ---------------------------------------------------------------------------------------------- scoring

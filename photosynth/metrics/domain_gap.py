@@ -11,8 +11,13 @@ papers publish. Any other network can be passed instead (:func:`feature_network`
 random CNN); every result carries the network's name and a ``comparable`` flag, so a table never passes such a
 network off as a published-comparable FID.
 
+A third kind of features is task-aware: :func:`detector_network` pools a backbone layer of a trained ultralytics
+detector, so the distance is measured in what a detector of real-style frames looks at.
+
 Features are extracted once per image set and handed to both metrics (an identity feature module), so FID and KID
-share one pass through the network.
+share one pass through the network. FID is computed only when both sets have more images than the features have
+dimensions (:func:`fid_allowed`): below that the covariance estimates are rank-deficient, the matrix square root is
+ill-conditioned and the small-sample bias dominates; KID is unbiased at any sample size.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from photosynth.imageio import read_rgb
-from photosynth.runtime import device as pick_device
+from photosynth.runtime import device as pick_device, ultralytics_module
 from photosynth.weights import inception_weights
 
 
@@ -54,6 +59,7 @@ class DomainGap:
     n_b: int
     features: str
     comparable: bool
+    fid_note: str = ""
 
     def as_row(self) -> dict[str, float | int | str | bool]:
         return dict(self.__dict__)
@@ -122,6 +128,49 @@ def feature_net(kind: str = "inception", weights: str | Path | None = None, seed
         module, f"random-init 3-layer CNN (seed {seed}) — toy-world only, not comparable to published FID", (128, 128))
 
 
+def detector_network(weights: str | Path, layer: int = 9, imgsz: int = 640) -> FeatureNet:
+    """The global-average-pooled output of layer ``layer`` of an ultralytics detector (a local weights file) as a
+    labelled feature network: ultralytics' own ``embed`` path (``DetectionModel(x, embed=[layer])``).
+
+    Each batch is scaled (bilinear, antialiased) so its long side is ``imgsz`` and each side a multiple of the model's
+    largest stride — the detector's rectangular inference, without letterbox padding, whose grey bars would otherwise
+    weigh in the pooled features of one aspect ratio more than another's. In the YOLOv5 (v5u) YAMLs layers 0–9 are the
+    backbone and layer 9 its last (SPPF, stride 32: 1024 × the width multiple channels, 256 for yolov5n).
+    """
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such detector weights file")
+    model = ultralytics_module().YOLO(str(path)).model.float().eval()
+    layers = len(model.model) - 1  # the last is the detection head
+    if not 0 <= layer < layers:
+        raise ValueError(f"{path}: layer {layer} is not a feature layer of this model (0–{layers - 1})")
+    stride = int(max(model.stride))
+    import torch
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h, w = x.shape[-2:]
+            scale = imgsz / max(h, w)
+            size = [max(stride, round(side * scale / stride) * stride) for side in (h, w)]
+            x = torch.nn.functional.interpolate(x.float() / 255.0, size=size, mode="bilinear", align_corners=False,
+                                                antialias=True)  # fmt: skip
+            return torch.stack(self.net(x, embed=[layer]))
+
+    with path.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()[:12]
+    with torch.no_grad():
+        dim = model(torch.zeros(1, 3, stride, stride), embed=[layer])[0].numel()
+    kind = model.model[layer].type.rsplit(".", 1)[-1]
+    arch = Path(model.yaml.get("yaml_file", "detector")).stem
+    name = (f"{arch} layer {layer} ({kind}, {dim}-d, global-average-pooled, long side {imgsz} px) of the detector "
+            f"{path.name} (sha256 {digest}…) — task-aware, not comparable to published FID")  # fmt: skip
+    return FeatureNet(name, Pooled().eval(), (imgsz, imgsz))
+
+
 def _load(image: str | Path | np.ndarray) -> np.ndarray:
     rgb = read_rgb(image) if isinstance(image, (str, Path)) else np.asarray(image)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -168,6 +217,18 @@ def _given_features(dim: int) -> Any:
     return module
 
 
+def fid_allowed(n_a: int, n_b: int, dim: int) -> bool:
+    """FID is reported only when both sets have more images than the features have dimensions."""
+    return min(n_a, n_b) > dim
+
+
+def fid_note(n_a: int, n_b: int, dim: int) -> str:
+    """Why FID is not reported for sets of ``n_a`` and ``n_b`` images on ``dim``-d features ("" when it is)."""
+    if fid_allowed(n_a, n_b, dim):
+        return ""
+    return f"no FID: {min(n_a, n_b)} images on a side, not more than the {dim} feature dimensions"
+
+
 def fid(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets (at least 2 rows each), by torchmetrics."""
     import torch
@@ -179,6 +240,13 @@ def fid(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
     metric.update(torch.as_tensor(np.asarray(feats_a, np.float64)), real=True)
     metric.update(torch.as_tensor(np.asarray(feats_b, np.float64)), real=False)
     return float(metric.compute())
+
+
+def kid_subset_size(n_a: int, n_b: int, cap: int = 1000) -> int:
+    """KID's subset size for sets of ``n_a`` and ``n_b`` images: half the smaller set (at least 2, at most ``cap``),
+    so that the subsets differ and their spread (the KID std) says how much a KID of that sample size varies —
+    subsets of a whole set are all equal and would give a spread of 0."""
+    return max(2, min(n_a // 2, n_b // 2, cap))
 
 
 def kid(feats_a: np.ndarray, feats_b: np.ndarray, n_subsets: int = 100, subset_size: int = 1000,
@@ -205,10 +273,12 @@ def kid(feats_a: np.ndarray, feats_b: np.ndarray, n_subsets: int = 100, subset_s
 def domain_gap(images_a: Sequence[str | Path | np.ndarray], images_b: Sequence[str | Path | np.ndarray],
                net: FeatureNet, *, batch_size: int = 32, device: str | None = None, kid_subsets: int = 100,
                kid_subset_size: int = 1000, seed: int = 0) -> DomainGap:  # fmt: skip
-    """FID and KID between two image sets on ``net``'s features (labelled with ``net.name``)."""
+    """FID and KID between two image sets on ``net``'s features (labelled with ``net.name``); FID is NaN, with the
+    reason in ``fid_note``, unless :func:`fid_allowed`."""
     fa = extract_features(images_a, net, batch_size, device)
     fb = extract_features(images_b, net, batch_size, device)
     kid_mean, kid_std = kid(fa, fb, kid_subsets, kid_subset_size, seed)
-    value = fid(fa, fb)
+    note = fid_note(len(fa), len(fb), fa.shape[1])
+    value = math.nan if note else fid(fa, fb)
     return DomainGap(value if math.isfinite(value) else math.nan, kid_mean, kid_std, len(fa), len(fb), net.name,
-                     net.comparable)  # fmt: skip
+                     net.comparable, note)  # fmt: skip

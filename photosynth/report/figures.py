@@ -337,7 +337,8 @@ def mix_samples_figure(result: MixResult, per_source: int = 1, seed: int = 0, ca
 
 def fidelity_figure(table: pd.DataFrame, weather: str, caption: str = "") -> Figure:
     """One weather's fidelity (:mod:`photosynth.study.fidelity`): SSIM and PSNR against the oracle, KID to the target
-    photos (± std over subsets), content kept — one bar per translator, references in grey."""
+    photos on the labelled network and on the reference detector's features (± std over subsets), the reference
+    detector's recall on the held-out frames and the content kept — one bar per set, references in grey."""
     part = table[table.weather == weather].reset_index(drop=True)
     if part.empty:
         raise ValueError(f"no fidelity rows for weather {weather!r}")
@@ -345,30 +346,41 @@ def fidelity_figure(table: pd.DataFrame, weather: str, caption: str = "") -> Fig
     translators = [n for n in names if n not in (CLONE, VKITTI, ORACLE)]
     colours = dict(zip(translators, sns.color_palette("deep", len(translators))))
     colours |= {CLONE: "#9a9a9a", VKITTI: "#c8c8c8", ORACLE: "#4a4a4a"}
-    panels = (("ssim", "SSIM to the oracle ↑"), ("psnr", "PSNR to the oracle (dB) ↑"),
-              ("kid", f"KID to BDD {part.bdd_domain[0]} ↓"), ("content_kept", "content kept ↑"))  # fmt: skip
+    target = f"BDD {part.bdd_domain[0]}"
+    net = str(part.features[0]).split(" — ")[0].split(" (")[0]
+    detector = str(part.detector_features[0]).split(" (")[0] if part.detector_features.notna().any() else "detector"
+    panels = (("ssim", "SSIM to the oracle ↑", None), ("psnr", "PSNR to the oracle (dB) ↑", None),
+              ("kid", f"KID to {target} ↓\n{net}", "kid_std"),
+              ("detector_kid", f"KID to {target} ↓\n{detector}", "detector_kid_std"),
+              ("recall", "recall, held-out frames", None), ("content_kept", "content kept ↑", None))  # fmt: skip
     y = np.arange(len(names))
     with book_style():
-        fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 1.6 + 0.55 * len(names)), sharey=True, squeeze=False,
+        fig, axes = plt.subplots(3, 2, figsize=(WIDTH_IN, 2.0 + 0.8 * len(names)), sharey=True, squeeze=False,
                                  layout="constrained")
-        for ax, (column, title) in zip(axes.flat, panels):
+        for ax, (column, title, spread) in zip(axes.flat, panels):
             values = part[column].astype(float)
             ax.barh(y, values.fillna(0), color=[colours[n] for n in names])
-            if column == "kid":
-                ax.errorbar(values, y, xerr=part.kid_std.astype(float), fmt="none", ecolor="black", capsize=2, lw=1)
-            ends = values + part.kid_std.astype(float).fillna(0) if column == "kid" else values
+            ends = values
+            if spread is not None:
+                errors = part[spread].astype(float)
+                ax.errorbar(values, y, xerr=errors, fmt="none", ecolor="black", capsize=2, lw=1)
+                ends = values + errors.fillna(0)
             for yi, name, v, end in zip(y, names, values, ends):
-                text = f" {v:.3g}" if np.isfinite(v) else " = reference" if name == ORACLE else " n/a"
+                paired_ref = name == ORACLE and column in ("ssim", "psnr")
+                text = f" {v:.3g}" if np.isfinite(v) else " = reference" if paired_ref else " n/a"
                 ax.text(max(end, 0) if np.isfinite(end) else 0, yi, text, va="center")
             if column == "content_kept":
                 ax.axvline(1.0, color="black", lw=0.8)
                 ax.axvline(0.8, color="black", lw=0.8, ls="--")
             if column in ("ssim", "psnr") and values.isna().all():
                 ax.text(0.5, 0.5, "no oracle\n(real data)", transform=ax.transAxes, ha="center", va="center")
-            ax.set_title(title)
+            ax.set_title("\n".join(textwrap.fill(line, 34) for line in title.split("\n")))
             ax.margins(x=0.35)
         for ax in axes[:, 0]:
             ax.set_yticks(y, names)
         axes[0, 0].invert_yaxis()
-        fig.suptitle(heading(f"Translation fidelity: {weather} (n = {int(part.n_frames.max())} frames)", caption))
+        scored = (f"; recall and content kept on {int(part.n_scored.max())} held-out"
+                  if part.n_scored.notna().any() else "")
+        fig.suptitle(heading(f"Translation fidelity: {weather} (n = {int(part.n_frames.max())} frames{scored})",
+                             caption))  # fmt: skip
     return fig

@@ -5,7 +5,6 @@ against the BDD domain's photos.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from tqdm.auto import tqdm
 from photosynth.atomic import atomic_open
 from photosynth.design import STYLE_DOMAINS
 from photosynth.imageio import IMAGE_SUFFIXES, list_images
-from photosynth.metrics.domain_gap import FeatureNet, domain_gap
+from photosynth.metrics.domain_gap import FeatureNet, domain_gap, kid_subset_size
 from photosynth.runtime import Workspace
 
 
@@ -66,20 +65,19 @@ def domain_gap_table(
     vkitti_root: str | Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """FID/KID of every source set vs its BDD weather domain (``max_images`` per set, seeded subsample).
+    """FID/KID of every source set vs its BDD weather domain (``max_images`` per set, seeded subsample; KID over 50
+    subsets of half the smaller set, at most 100).
 
-    Sets with fewer than 2 images (e.g. a method that did not translate this weather) are left out. The
-    ``features`` column names the network; writes ``results/domain_gap.csv``.
+    Sets with fewer than 2 images (e.g. a method that did not translate this weather) are left out. FID is NaN where
+    the sets are not larger than the features are wide (:func:`~photosynth.metrics.domain_gap.fid_allowed`;
+    ``fid_note`` says why). The ``features`` column names the network; writes ``results/domain_gap.csv``.
     """
     rows = []
     jobs = [j for j in domain_gap_sets(workspace, methods, domains, vkitti_root) if len(j["images"]) >= 2]
     for job in tqdm(jobs, desc="domain gap", unit="set", disable=not progress):
         a = _subsample(job["images"], max_images, seed)
         b = _subsample(list_images(job["target"]), max_images, seed)
-        with warnings.catch_warnings():  # few images vs many feature dims: sqrtm warns, the offset handles it
-            warnings.simplefilter("ignore", category=UserWarning)
-            warnings.filterwarnings("ignore", message=".*[Ss]ingular.*")
-            gap = domain_gap(a, b, net, kid_subsets=50, kid_subset_size=min(len(a), len(b), 100), seed=seed)
+        gap = domain_gap(a, b, net, kid_subsets=50, kid_subset_size=kid_subset_size(len(a), len(b), 100), seed=seed)
         rows.append({"weather": job["weather"], "bdd_domain": job["domain"], "source": job["source"],
                      **gap.as_row()})
     table = pd.DataFrame(rows)
