@@ -15,7 +15,7 @@ UPGRADE ?=
 MATHJAX := book/_static/mathjax/tex-mml-chtml.js
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install lock test test-all test-slurm book lab clean browser mathjax
+.PHONY: install lock test test-all test-slurm book lab clean browser mathjax pin
 
 install: $(STAMP) mathjax
 
@@ -66,6 +66,14 @@ test: install browser
 
 test-all: install browser
 	$(PY) -m pytest -q -m ""
+
+# Pin the smoke chain's numbers (tests/pinned/smoke/) after a deliberate change: runs the smoke notebooks on a copy
+# of the report sources in build/pin, then copies its results' pinned CSVs; review them with `git diff tests/pinned`.
+pin: install
+	rm -rf build/pin && mkdir -p build/pin && cp -r _config.yml _toc.yml book notebooks profiles build/pin/
+	rm -rf build/pin/book/executed
+	$(VENV)/bin/photosynth book --profile smoke --no-build --root build/pin --runs build/pin/runs
+	$(PY) tests/pinned.py build/pin/runs/smoke/results
 
 # The Slurm executor against a real one-node Slurm on localhost (root; installs Debian's slurm-wlm + munge if missing).
 test-slurm: install

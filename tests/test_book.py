@@ -48,6 +48,17 @@ def test_environment_page_shows_this_run(smoke_book: tuple[Path, subprocess.Comp
         assert text in page
 
 
+def test_smoke_numbers_are_the_pinned_ones(smoke_book: tuple[Path, subprocess.CompletedProcess]) -> None:
+    """Every number of the smoke chain's metrics, intervals and fidelity equals tests/pinned/smoke/ (`make pin`
+    updates them on purpose: a change from the code or the lock is then a reviewed diff)."""
+    import pinned
+
+    root, done = smoke_book
+    assert done.returncode == 0, done.stderr[-4000:]
+    found = pinned.compare(root / "runs" / "smoke" / "results")
+    assert not found, "the smoke numbers moved (if on purpose: `make pin`):\n" + "\n".join(found)
+
+
 @pytest.mark.slow  # printing every page (the API reference is long) takes tens of seconds
 def test_smoke_book_prints_as_one_pdf_in_reading_order(smoke_book: tuple[Path, subprocess.CompletedProcess]) -> None:
     from pypdf import PdfReader
