@@ -160,14 +160,18 @@ def detector_network(weights: str | Path, layer: int = 9, imgsz: int = 640) -> F
                                                 antialias=True)  # fmt: skip
             return torch.stack(self.net(x, embed=[layer]))
 
-    with path.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()[:12]
+    # The weights' own digest: the checkpoint file also stores its save date, so its hash differs per training run
+    hasher = hashlib.sha256()
+    for key, tensor in model.state_dict().items():
+        hasher.update(key.encode())
+        hasher.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest = hasher.hexdigest()[:12]
     with torch.no_grad():
         dim = model(torch.zeros(1, 3, stride, stride), embed=[layer])[0].numel()
     kind = model.model[layer].type.rsplit(".", 1)[-1]
     arch = Path(model.yaml.get("yaml_file", "detector")).stem
     name = (f"{arch} layer {layer} ({kind}, {dim}-d, global-average-pooled, long side {imgsz} px) of the detector "
-            f"{path.name} (sha256 {digest}…) — task-aware, not comparable to published FID")  # fmt: skip
+            f"{path.name} (weights sha256 {digest}…) — task-aware, not comparable to published FID")  # fmt: skip
     return FeatureNet(name, Pooled().eval(), (imgsz, imgsz))
 
 
