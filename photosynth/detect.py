@@ -29,6 +29,7 @@ from photosynth.atomic import write_json
 from photosynth.datasets.coco import CocoIndex
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
+from photosynth.lockfile import file_digest
 
 #: Model names that can be built from ultralytics' YAML (no checkpoint download).
 MODELS: tuple[str, ...] = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
@@ -115,11 +116,6 @@ class TrainResult:
     @property
     def results_csv(self) -> Path:
         return self.run_dir / "results.csv"
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes (short)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def dataset_fingerprint(data: Path) -> str:
@@ -479,7 +475,7 @@ def predict_sets(
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"{weights}: no such file")
-    shared_key = {"weights": str(weights.resolve()), "weights_digest": file_digest(weights)}  # hashed once
+    shared_key = {"weights": str(weights.resolve()), "weights_digest": file_digest(weights, 16)}  # hashed once
     kept_settings = {k: v for k, v in asdict(settings).items() if k not in ("batch", "device", "threads")}
     todo = []
     for data, coco_gt, out in sets:
@@ -491,7 +487,7 @@ def predict_sets(
             "data": str(Path(data).resolve()),
             "split": split,
             "coco_gt": str(coco_gt.resolve()),
-            "coco_digest": file_digest(coco_gt),
+            "coco_digest": file_digest(coco_gt, 16),
             "settings": kept_settings,
         }
         meta = out.with_suffix(".manifest.json")

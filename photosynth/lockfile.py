@@ -148,7 +148,8 @@ def stamp(lock_path: Path, pyproject: Path) -> str:
 
 def file_digest(path: Path, length: int = 12) -> str:
     """The first ``length`` hex digits of the sha256 of the file ``path``."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:length]
+    with Path(path).open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()[:length]
 
 
 def digest_problem(pyproject: Path, lock: Lock) -> str | None:

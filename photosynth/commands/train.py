@@ -75,15 +75,26 @@ def _seeds(params: dict[str, Any]) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data: str | None = None,
-               out: str | None = None) -> Any:
+def _settings(params: dict[str, Any]) -> detect.TrainSettings:
+    """The profile's training settings, or a usage error naming the bad parameter."""
     try:
-        settings = replace(detect.TrainSettings.from_parameters(params), seed=seed)
+        return detect.TrainSettings.from_parameters(params)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"{TRAIN_NOTEBOOK} parameters: {exc}") from None
+
+
+def _data(workspace: Any, mix: str, data: str | None = None) -> Path:
+    """The mix's ``data.yaml`` (or ``data``), or a usage error when it was not built."""
     data_path = Path(data) if data else workspace.root / "mixes" / mix / "data.yaml"
     if not data_path.is_file():
         raise UsageError(f"{data_path}: no such data.yaml (build the mix with notebook 04 / `photosynth mix`)")
+    return data_path
+
+
+def _train_one(workspace: Any, params: dict[str, Any], mix: str, seed: int, data: str | None = None,
+               out: str | None = None) -> Any:
+    settings = replace(_settings(params), seed=seed)
+    data_path = _data(workspace, mix, data)
     run_dir = Path(out) if out else detectors.run_dir(workspace, mix, seed)
     result = detect.train(data_path, run_dir, settings, workspace)
     print(f"[photosynth] {mix} seed {seed}: {result.status} ({result.seconds:.0f} s) -> {result.best}", file=sys.stderr)
@@ -105,14 +116,9 @@ def run_study(args: argparse.Namespace) -> int:
     if not mixes:
         raise UsageError(f"no mixes: set {TRAIN_NOTEBOOK}.mixes in the profile or pass --mixes")
     seeds = _seeds(params)
-    try:
-        settings = detect.TrainSettings.from_parameters(params)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{TRAIN_NOTEBOOK} parameters: {exc}") from None
+    settings = _settings(params)
     for mix in mixes:
-        if not (workspace.root / "mixes" / mix / "data.yaml").is_file():
-            raise UsageError(f"{workspace.root / 'mixes' / mix / 'data.yaml'}: no such data.yaml "
-                             "(build the mix with notebook 04 / `photosynth mix`)")
+        _data(workspace, mix)
     trained = detectors.train_study(workspace, mixes, seeds, settings, params.get("executor") or "local",
                                     params.get("slurm") or {})
     for name, result in trained.items():

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from photosynth.imageio import read_rgb
+from photosynth.lockfile import file_digest
 from photosynth.runtime import device as pick_device, ultralytics_module
 from photosynth.weights import inception_weights
 
@@ -98,8 +99,7 @@ def inception_network(weights: str | Path | None = None) -> FeatureNet:
         module = NoTrainInceptionV3("inception-v3-compat", ["2048"], str(path), antialias=False)
     except (RuntimeError, KeyError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"{path}: not Inception-v3 FID weights ({str(exc).splitlines()[0]})") from exc
-    with path.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()[:12]
+    digest = file_digest(path)
     name = (f"Inception-v3 pool3, TF FID weights ({path.name}, sha256 {digest}…; torchmetrics / torch-fidelity, "
             "TF-faithful resize) — comparable to published FID")  # fmt: skip
     return FeatureNet(name, module, (299, 299), comparable=True)
