@@ -46,6 +46,9 @@ lock: $(LOCKTOOLS)
 	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
 	  $(if $(filter all,$(UPGRADE)),--upgrade,$(addprefix --upgrade-package ,$(UPGRADE))) -o $(LOCK)
 	python3 -m photosynth.lockfile stamp
+	# pip-compile leaves photosynth.egg-info here: from the project root it would shadow the installed metadata
+	# (its entry points: the registered translators) for every `python` started in this folder
+	rm -rf photosynth.egg-info
 
 # MathJax 3 served from the book itself, so formulas render offline (ENVIRONMENT.md P16).
 $(MATHJAX):

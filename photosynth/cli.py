@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.mix",
     "photosynth.commands.stylize",
     "photosynth.commands.train",
+    "photosynth.commands.translate",
     "photosynth.commands.toyworld",
     "photosynth.commands.split",
 )

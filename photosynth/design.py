@@ -27,6 +27,9 @@ SCENE_SEQUENCES: dict[str, str] = {
 STYLE_DOMAINS: dict[str, str] = {"fog": "daytime_foggy", "overcast": "daytime_overcast", "rain": "daytime_rainy"}
 #: The mix (and the toy world's folder) of the oracle renders: a perfect translation, no translator makes it.
 ORACLE = "oracle"
+#: Suffix of a training mix that adds a translator's frames beside vKITTI's rendered weather (``cyclegan+vkitti``;
+#: :mod:`photosynth.study.mixes`).
+ADD_SUFFIX = "+vkitti"
 #: Classes the study's headline number averages (BDD has no vans).
 STUDY_CLASSES: tuple[str, ...] = ("Car", "Truck")
 #: BDD100K's ``timeofday`` and ``weather`` attribute values.

@@ -18,6 +18,8 @@ from types import ModuleType
 
 from PIL import Image
 
+from photosynth.design import ADD_SUFFIX
+
 #: Environment variable that moves the default workspace root (``runs/``).
 RUNS_ENV = "PHOTOSYNTH_RUNS"
 
@@ -106,7 +108,8 @@ def require(workspace: Workspace, *notebooks: str, mixes: Sequence[str] = ()) ->
     Called in the first cell of notebooks 02–06, so a notebook run out of order (in JupyterLab, say) names the
     notebook to run first instead of failing later or training from an empty workspace.
     """
-    wanted = list(dict.fromkeys([*notebooks, *(MIX_NOTEBOOKS[m] for m in mixes if m in MIX_NOTEBOOKS)]))
+    translators = [m.removesuffix(ADD_SUFFIX) for m in mixes]
+    wanted = list(dict.fromkeys([*notebooks, *(MIX_NOTEBOOKS[t] for t in translators if t in MIX_NOTEBOOKS)]))
     unknown = [n for n in wanted if n not in NOTEBOOK_OUTPUTS]
     if unknown:
         raise ValueError(f"unknown notebook(s) {unknown}; expected some of {', '.join(NOTEBOOK_OUTPUTS)}")

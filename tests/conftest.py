@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ with contextlib.suppress(ImportError):
 def project_root() -> Path:
     """The repository root (holds _config.yml, profiles/, notebooks/)."""
     return ROOT
+
+
+def report_copy(root: Path, *ignore: str) -> Path:
+    """A copy of the project's report sources (book config, book/, notebooks/, profiles/) in ``root``, without
+    executed notebooks, checkpoints and the ``ignore`` patterns: a book run there leaves the checkout untouched."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, root / name)
+    skip = shutil.ignore_patterns("executed", ".ipynb_checkpoints", *ignore)
+    for name in ("book", "notebooks", "profiles"):
+        shutil.copytree(ROOT / name, root / name, ignore=skip)
+    return root
 
 
 @pytest.fixture(autouse=True)

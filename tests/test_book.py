@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,15 +14,13 @@ import pytest
 
 from photosynth.report import pipeline
 
+from conftest import report_copy
+
 
 @pytest.fixture(scope="module")
 def smoke_book(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     """A copy of the project's report sources, executed and built in the smoke profile."""
-    root = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(project_root / name, root / name)
-    for name in ("book", "notebooks", "profiles"):
-        shutil.copytree(project_root / name, root / name, ignore=shutil.ignore_patterns("executed", ".ipynb_checkpoints"))
+    root = report_copy(tmp_path_factory.mktemp("book"))
     done = subprocess.run([sys.executable, "-m", "photosynth.cli", "book", "--profile", "smoke", "--check",
                            "--root", str(root), "--runs", str(root / "runs")], capture_output=True, text=True)
     return root, done

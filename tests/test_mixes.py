@@ -252,10 +252,6 @@ def test_sample_items_picks_each_source(tmp_path: Path) -> None:
 
 
 def test_cli_builds_a_mix_and_reports_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from photosynth.commands.mix import MIX_CHOICES
-    from photosynth.study.mixes import MIXES
-
-    assert MIX_CHOICES == MIXES
     vkitti, kitti = write_layout(tmp_path, {"Scene02": 7})
     out = tmp_path / "mix"
     args = ["mix", "--vkitti2", str(vkitti), "--kitti-tracking", str(kitti), "--out", str(out)]
@@ -265,6 +261,49 @@ def test_cli_builds_a_mix_and_reports_usage_errors(tmp_path: Path, capsys: pytes
     assert main([*args, "--mix", "nst"]) == 2
     assert "--translated" in capsys.readouterr().err
     assert main([*args, "--mix", "nst", "--translated", str(tmp_path / "none")]) == 2
+    assert main([*args, "--mix", "Bad Name", "--translated", str(tmp_path)]) == 2
+    assert "bad mix name 'Bad Name'" in capsys.readouterr().err
+
+
+def test_cli_takes_any_tools_folder_and_lists_every_problem_before_building(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vkitti, kitti = write_layout(tmp_path, {"Scene02": 14})
+    tool = tmp_path / "mytool"
+    assert translate_all(vkitti, tool, size=(80, 40)) == 6  # another size: boxes are rescaled
+    (tool / "README.txt").write_text("made by mytool\n")  # a stray file: ignored, counted
+    args = ["mix", "--vkitti2", str(vkitti), "--kitti-tracking", str(kitti), "--translated", str(tool)]
+    assert main([*args, "--out", str(tmp_path / "m1"), "--mix", "mytool"]) == 0
+    printed = capsys.readouterr().out
+    assert "mytool: 6 of 6 frames" in printed and "6 of another size" in printed and "1 other file(s) ignored" in printed
+    rain = sorted(tool.glob("rain/**/*.png"))
+    rain[0].unlink()  # missing
+    rain[1].write_bytes(b"not an image")  # unreadable
+    assert main([*args, "--out", str(tmp_path / "m2"), "--mix", "mytool"]) == 2
+    err = capsys.readouterr().err
+    assert "1 of 6 frames missing" in err and f"rain/{rain[0].relative_to(tool / 'rain').with_suffix('.jpg').as_posix()}" in err
+    assert "1 unreadable image(s)" in err and str(rain[1]) in err
+    assert not (tmp_path / "m2").exists()  # nothing written
+
+
+def test_add_mode_alternates_rendered_and_translated_weather_at_the_same_size(tmp_path: Path) -> None:
+    vkitti, kitti = write_layout(tmp_path, {"Scene02": 28, "Scene06": 28})
+    assert translate_all(vkitti, tmp_path / "translated" / "cyclegan") == 24
+    replace = build_mix("cyclegan", vkitti, kitti, tmp_path / "replace", translated=tmp_path / "translated" / "cyclegan")
+    add = build_mix("cyclegan+vkitti", vkitti, kitti, tmp_path / "add", translated=tmp_path / "translated" / "cyclegan")
+    base = build_mix("baseline", vkitti, kitti, tmp_path / "base")
+    assert len(add.items) == len(replace.items) == len(base.items) == 56
+    assert [(i.frame.key, i.split) for i in add.items] == [(i.frame.key, i.split) for i in base.items]
+    translated = sorted(i.index for i in add.items if i.translated and i.scene == "Scene02")
+    assert translated == [5, 11, 13, 19, 25, 27]  # odd indices of the weather slots 4-6, 11-13, 18-20, 25-27
+    for item in add.items:
+        assert item.translated == (item.source in WEATHER_SLOTS and item.index % 2 == 1), item
+        assert item.frame.dataset.startswith("translated/") == item.translated
+    table = add.composition
+    assert list(table.index) == ["kitti", "clone", "morning", "sunset", "fog", "fog (translated)", "overcast",
+                                 "overcast (translated)", "rain", "rain (translated)", "total"]
+    assert table.loc["fog", "total"] == table.loc["fog (translated)", "total"] == 4  # fog: 4 rendered, 11 translated, …
+    assert table.loc["total", "total"] == 56 and list(replace.composition.index) == [*SOURCES, "total"]
+    assert [e["label"].split(" · ")[0] for e in sample_examples(add.items)] == list(table.index[:-1])
 
 
 def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:

@@ -183,3 +183,24 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
         for key in set(counts) & set(params):
             assert 0 <= params[key] <= counts[key], (name, key, params[key])
         assert len(params.get("seeds", [0])) == 1, f"{name}: one training seed (full trains {full.notebooks[name]['seeds']})"
+
+
+def test_common_values_go_to_the_notebooks_that_declare_them(project: Path) -> None:
+    """A common value reaches only the notebooks whose parameters cell names it (no papermill "unknown parameter"
+    noise elsewhere); one that no notebook declares is a typo, refused before anything runs."""
+    second = nbformat.v4.new_notebook()
+    second.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('profile = "x"\nworkspace = ""\nseed = 0')
+    params.metadata["tags"] = ["parameters"]
+    second.cells = [params, nbformat.v4.new_code_cell("assert 'value' not in dir(), value")]
+    nbformat.write(second, project / "notebooks" / "second.ipynb")
+    prof = pipeline.load_profile("p", project, ["common.value=7"])
+    pipeline.run_notebooks(prof, project, Workspace(project / "ws"), progress=False)
+    injected = {name: json.loads((project / "book" / "executed" / f"{name}.ipynb").read_text())["metadata"]["papermill"]
+                ["parameters"] for name in ("first", "second")}
+    assert injected["first"]["value"] == 2 and "value" not in injected["second"]  # its own value wins over common
+    assert pipeline.declared_parameters(project / "notebooks" / "first.ipynb") == {"profile", "workspace", "seed", "value"}
+    prof = pipeline.load_profile("p", project, ["common.valeu=7"])
+    with pytest.raises(pipeline.PipelineError, match=r"common value\(s\) valeu are parameters of none of its notebooks"):
+        pipeline.run_notebooks(prof, project, Workspace(project / "ws2"), progress=False)
+    assert not (project / "ws2").exists()

@@ -102,3 +102,20 @@ def test_weights_cuda_and_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     [disk] = preflight.translation_disk(notebooks, ws)
     assert disk.what.startswith("0.0 GB of free disk for the translated frames") and str(tmp_path) in disk.what
     assert preflight.check(notebooks, ws) == [disk]  # every check together: only the disk is short
+
+
+def test_external_translations_are_named_and_found_before_anything_runs(project_root: Path, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    missing = preflight.check({"04_training_sets": {"translations": {
+        "mine": str(tmp_path / "mine"), "nst": str(tmp_path / "mine"), "Mine!": "x", "gone": str(tmp_path / "gone")}}},
+        Workspace(tmp_path / "ws"))
+    assert [m.what for m in missing] == [
+        "translator name nst: the name of a built-in or registered translator or mix; choose another name",
+        "translator name 'Mine!': a translator name is lowercase letters, digits, '_' and '-'",
+        f"gone: no folder {tmp_path / 'gone'}"]
+    assert {m.setting for m in missing} == {"translations"}
+    done = subprocess.run([sys.executable, "-m", "photosynth.cli", "book", "--profile", "smoke", "--root",
+                           str(project_root), "--runs", str(tmp_path / "runs"), "--set",
+                           f"common.translations={{cyclegan: {tmp_path / 'mine'}}}"], capture_output=True, text=True)
+    assert done.returncode == 1 and "nothing was executed" in done.stderr and "translator name cyclegan" in done.stderr
+    assert not (tmp_path / "runs" / "smoke").exists()

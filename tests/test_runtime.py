@@ -108,7 +108,10 @@ def test_require_names_the_notebook_to_run_first(tmp_path: Path) -> None:
     with pytest.raises(runtime.StageMissing, match="translated/cyclegan/"):  # trained but not translated yet
         runtime.require(ws, mixes=["cyclegan"])
     ws.stage("translated/cyclegan/fog")
-    runtime.require(ws, mixes=["cyclegan"])
+    runtime.require(ws, mixes=["cyclegan", "cyclegan+vkitti"])
+    with pytest.raises(runtime.StageMissing, match="03_style_transfer"):  # an add-mode mix needs its translator
+        runtime.require(ws, mixes=["nst+vkitti"])
+    runtime.require(ws, mixes=["mytool"])  # frames made elsewhere: notebook 04 checks their folder
     with pytest.raises(ValueError, match="unknown notebook"):
         runtime.require(ws, "02_cycle")
 

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slurm
 
 sys.path.insert(0, str(Path(__file__).parent))
 import slurm_cluster  # noqa: E402
+from conftest import report_copy  # noqa: E402
 
 FAST = {"poll_s": 0.5, "cpus_per_job": 1, "time_min": 30}
 
@@ -263,12 +264,7 @@ def test_smoke_chain_under_slurm_equals_local(cluster: Path, project_root: Path,
 
     from photosynth import detect, runtime
 
-    root = tmp_path / "project"
-    root.mkdir()
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(project_root / name, root / name)
-    for name in ("book", "notebooks", "profiles"):
-        shutil.copytree(project_root / name, root / name, ignore=shutil.ignore_patterns("executed", "_static"))
+    root = report_copy(tmp_path / "project", "_static")
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     _book(root, local, "01_datasets,04_training_sets", "04_training_sets.mixes=[baseline]")
     shutil.copytree(local, slurm, symlinks=True)

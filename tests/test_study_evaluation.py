@@ -308,3 +308,13 @@ def test_study_cli_end_to_end(tmp_path: Path, project_root: Path, capsys: pytest
     assert "cyclegan seed 0: skipped" in capsys.readouterr().err
     assert main(["train", *common, "--mix", "nst"]) == 2
     assert "no such data.yaml" in capsys.readouterr().err
+
+
+def test_provenance_names_the_profile_seed_and_the_training_seeds(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path / "ws")
+    assert results.provenance(ws, "demo", 0) == "real data, profile demo, seed 0"
+    (ws.root / "data").mkdir(parents=True)
+    (ws.root / "data" / "manifest.json").write_text("{}")
+    assert results.provenance(ws, "demo", 0, [0, 1, 2]) == ("toy world, profile demo, seed 0, detectors trained "
+                                                            "with seeds 0, 1, 2")
+    assert results.provenance(ws, "smoke", 3, [0]).endswith("seed 3, detectors trained with seed 0")

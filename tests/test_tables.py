@@ -73,6 +73,8 @@ def test_format_value_per_kind() -> None:
     assert tables.format_value(0.95, "percent") == "95%"
     assert tables.format_value(-0.0123, "ap", signed=True) == "−0.012"
     assert tables.format_value(0.0123, "ap", signed=True) == "+0.012"
+    assert tables.format_value(-0.0004, "ap", signed=True) == "+0.000"  # rounds to zero: no "−0.000"
+    assert tables.format_value(-0.0004, "ap") == "0.000" and tables.format_value(-0.004, "percent") == "0%"
     assert tables.format_value(48.56, "pct") == "48.6"
     assert tables.format_value(1234.5, "fid") == "1,234.5"
     assert tables.format_value(None, "ap") == tables.MISSING

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +52,26 @@ class Profile:
     common: dict[str, Any] = field(default_factory=dict)
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def parameters(self, notebook: str, workspace: Workspace) -> dict[str, Any]:
-        """What papermill injects into ``notebook``: profile, workspace, common, then its own values."""
-        return {"profile": self.name, "workspace": str(workspace.root), **self.common, **self.notebooks[notebook]}
+    def parameters(self, notebook: str, workspace: Workspace, declared: Collection[str] | None = None) -> dict[str, Any]:
+        """What papermill injects into ``notebook``: profile, workspace, common, then its own values. With
+        ``declared`` (the notebook's parameter names), only the common values it declares."""
+        common = {k: v for k, v in self.common.items() if declared is None or k in declared}
+        return {"profile": self.name, "workspace": str(workspace.root), **common, **self.notebooks[notebook]}
+
+
+def declared_parameters(notebook: str | Path) -> set[str]:
+    """The parameter names of ``notebook``'s ``parameters`` cell."""
+    import papermill
+
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def check_common(profile: Profile, declared: Mapping[str, Collection[str]]) -> None:
+    """``PipelineError`` for a common value that none of the profile's notebooks declares (a typo, usually)."""
+    unused = sorted(k for k in profile.common if not any(k in names for names in declared.values()))
+    if unused:
+        raise PipelineError(f"profile {profile.name!r}: common value(s) {', '.join(unused)} are parameters of none of "
+                            f"its notebooks ({', '.join(declared)})")
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -149,6 +166,12 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
     unknown = sorted(set(only or ()) - set(names))
     if unknown:
         raise PipelineError(f"--only names notebooks not in profile {profile.name!r}: {', '.join(unknown)}")
+    sources = {name: root / "notebooks" / f"{name}.ipynb" for name in names}
+    absent = [f"{name} ({path} does not exist)" for name, path in sources.items() if not path.is_file()]
+    if absent:
+        raise PipelineError(f"profile {profile.name!r} lists notebooks that are missing: {', '.join(absent)}")
+    declared = {name: declared_parameters(path) for name, path in sources.items()}
+    check_common(profile, declared)
     configure(workspace)
     out_dir = root / EXECUTED_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -160,9 +183,7 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
     executed = []
     try:
         for name in selected:
-            source = root / "notebooks" / f"{name}.ipynb"
-            if not source.is_file():
-                raise PipelineError(f"profile {profile.name!r} lists notebook {name!r} but {source} does not exist")
+            source = sources[name]
             output = out_dir / f"{name}.ipynb"
             run = runs[name]
             print(f"[photosynth] executing {name} (profile {profile.name}; log {run.log})", file=sys.stderr, flush=True)
@@ -171,7 +192,7 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
                 stdout, stderr = Tee(log, sys.stdout if progress else None), Tee(log, sys.stderr if progress else None)
                 try:
                     papermill.execute_notebook(
-                        str(source), str(output), parameters=profile.parameters(name, workspace),
+                        str(source), str(output), parameters=profile.parameters(name, workspace, declared[name]),
                         kernel_name=kernel, cwd=str(root), progress_bar=False, stdout_file=stdout,
                         stderr_file=stderr, on_cell_execute=_announcer(name, cells, stderr),
                     )

@@ -2,7 +2,8 @@
 
 ``photosynth book`` calls :func:`check` first and lists every missing item at once, each with where to put it:
 dataset roots and their on-disk layouts (01), the VGG16 ImageNet file for ``nst_weights: imagenet`` (03), the
-Inception file for ``gap_features: inception`` (06), a CUDA device where a ``device`` setting names one (02, 05,
+Inception file for ``gap_features: inception`` (06), the folders of ``translations`` made elsewhere and their
+names (04), a CUDA device where a ``device`` setting names one (02, 05,
 06), and free disk for the translated frames (02, 03). Only the notebooks that will run are checked. The toy
 world (all dataset roots empty) needs no input and a few MB of disk, so it has no data or disk item.
 """
@@ -19,6 +20,8 @@ from photosynth import weights as local
 from photosynth.design import SOURCES
 from photosynth.runtime import Workspace
 from photosynth.study.datasets import REQUIRED_REAL
+from photosynth.study.mixes import reserved_names
+from photosynth.translate.external import name_problem
 from photosynth.translate.nst.weights import MissingWeightsError, resolve_weights
 
 #: Head-room on top of the estimated size of the translated frames.
@@ -49,6 +52,9 @@ def check(notebooks: dict[str, dict[str, Any]], workspace: Workspace) -> list[Mi
     results = notebooks.get("06_results")
     if results is not None and results.get("gap_features") == "inception":
         missing += inception_weights(results.get("gap_weights") or "")
+    training = notebooks.get("04_training_sets")
+    if training is not None:
+        missing += translation_folders(training.get("translations") or {})
     for name, params in notebooks.items():
         missing += cuda_device(name, params.get("device") or "")
     missing += translation_disk(notebooks, workspace)
@@ -129,6 +135,20 @@ def inception_weights(weights: str) -> list[Missing]:
         path = Path(weights).expanduser() if weights else local.torch_cache() / local.INCEPTION_FILE
         return [Missing(f"Inception weights {path} not found", "06_results.gap_features=inception", str(exc))]
     return []
+
+
+def translation_folders(translations: dict[str, Any]) -> list[Missing]:
+    """Translations made elsewhere (``translations``, notebooks 04–07): each name free and plain, each folder there.
+    Their frames are read by notebook 04, once the vKITTI2 root exists, before any detector trains."""
+    missing = []
+    for name, folder in translations.items():
+        problem = name_problem(name, reserved_names())
+        if problem:
+            missing.append(Missing(f"translator name {problem}", "translations", "rename it in the mapping"))
+        elif not Path(str(folder)).expanduser().is_dir():
+            missing.append(Missing(f"{name}: no folder {folder}", "translations",
+                                   "the folder of translated clone frames, <folder>/<weather>/<path in vKITTI2>"))
+    return missing
 
 
 def cuda_device(notebook: str, device: str) -> list[Missing]:

@@ -23,10 +23,13 @@ PUBLISHED: dict[str, dict[str, float]] = {
 }
 
 
-def provenance(workspace: Workspace, profile: str, seed: int) -> str:
-    """Caption suffix for every result: data source (toy world when the workspace rendered one), seed, profile."""
+def provenance(workspace: Workspace, profile: str, seed: int, training_seeds: Sequence[int] = ()) -> str:
+    """Caption suffix for every result: data source (toy world when the workspace rendered one), profile, the
+    profile's seed (splits, subsamples, bootstrap) and, for detector results, the detectors' training seeds."""
     source = "toy world" if (workspace.root / "data" / "manifest.json").is_file() else "real data"
-    return f"{source}, seed {seed}, profile {profile}"
+    trained = f", detectors trained with seed{'s' if len(training_seeds) > 1 else ''} " \
+        f"{', '.join(map(str, training_seeds))}" if training_seeds else ""
+    return f"{source}, profile {profile}, seed {seed}{trained}"
 
 
 def published_table() -> pd.DataFrame:

@@ -116,7 +116,7 @@ def format_value(value: Any, kind: str | None, signed: bool = False) -> str:
         if isinstance(value, (list, tuple)):
             return ", ".join(map(str, value))
         return str(value)
-    number = float(value) * (100 if kind == "percent" else 1)
+    number = round(float(value) * (100 if kind == "percent" else 1), DECIMALS[kind]) + 0.0  # no "−0.000"
     text = f"{number:{'+' if signed else ''},.{DECIMALS[kind]}f}" + ("%" if kind == "percent" else "")
     return text.replace("-", "−")  # a real minus sign
 

@@ -12,6 +12,18 @@ oracle renders (the clone frame drawn by the *real* renderer in the target weath
 the ceiling of every translator), which :func:`link_oracle` exposes as ``<workspace>/translated/oracle``;
 real datasets have no oracle.
 
+Any other translator (a registered one, :mod:`photosynth.translate.registry`, or a folder made elsewhere,
+:mod:`photosynth.translate.external`) makes a mix the same way from ``translated/<name>/``.
+
+*Replace or add.* A mix named after its translator *replaces* vKITTI's rendered fog/overcast/rain by translations,
+as the study did. ``<translator>+vkitti`` (:data:`ADD`) *adds* them beside the rendered weather at the same
+training-set size: a weather slot's frame keeps vKITTI's render when its index is even and takes the translation
+when it is odd (frames 4, 5, 6 of the first cycle of seven: fog rendered, overcast translated, rain rendered; the
+next cycle the other way round). So the mix has the same frame indices, split and size as the baseline (paired
+comparisons stay paired), each weather alternates between the two along every sequence (half and half, never in
+blocks), every cycle holds both kinds, and no frame index appears twice (a rendered and a translated copy of one
+frame would count one street twice and change the size).
+
 Split: a seeded random split *by frame* (80/10/10), as the study did. It is drawn over the ``(scene, frame)``
 keys alone, so every mix puts the same frame indices into train/val/test and mixes compare paired. Note that
 neighbouring frames of a sequence are near duplicates, so val/test scores of this split are optimistic; the
@@ -45,14 +57,17 @@ from photosynth.datasets.kitti import read_kitti_tracking
 from photosynth.datasets.report import ConversionReport
 from photosynth.datasets.vkitti2 import read_vkitti2
 from photosynth.datasets.yolo import YoloWriter, label_lines
-from photosynth.design import ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
+from photosynth.design import ADD_SUFFIX, ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
 from photosynth.environment import versions
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
+from photosynth.translate.registry import available
 
-#: The mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
+#: The study's mixes; all but ``baseline`` take translated frames from ``translated/<mix>/``.
 MIXES: tuple[str, ...] = ("baseline", "cyclegan", "cut", "nst", "augment", "oracle")
 TRANSLATED_MIXES: tuple[str, ...] = MIXES[1:]
+#: Suffix of a mix that adds its translator's frames beside vKITTI's rendered weather (``cyclegan+vkitti``).
+ADD = ADD_SUFFIX
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 MANIFEST = "manifest.json"
@@ -80,6 +95,7 @@ class MixItem:
     source: str
     split: str
     frame: Frame
+    translated: bool = False  # a weather slot filled by a translation
 
 
 @dataclass(frozen=True)
@@ -94,16 +110,45 @@ class MixResult:
     skipped: bool
 
 
+def translator_of(mix: str) -> str:
+    """The translator whose frames ``mix`` uses: ``cyclegan`` for ``cyclegan`` and ``cyclegan+vkitti``."""
+    return mix.removesuffix(ADD)
+
+
+def adds(mix: str) -> bool:
+    """Whether ``mix`` keeps vKITTI's rendered weather beside its translations (:data:`ADD`)."""
+    return mix.endswith(ADD)
+
+
+def reserved_names() -> tuple[str, ...]:
+    """Names an external translations folder may not take: the study's mixes and every registered translator."""
+    return tuple(dict.fromkeys([*MIXES, *available()]))
+
+
+def with_translations(names: Sequence[str], translations: Mapping[str, Any]) -> list[str]:
+    """``names`` followed by the external translators of ``translations`` not already among them."""
+    return [*names, *(name for name in translations if name not in names)]
+
+
+def check_name(mix: str) -> str:
+    """``mix``, or ``ValueError`` unless it is ``baseline``, a translator's name, or one + :data:`ADD`."""
+    name = translator_of(mix)
+    plain = name.replace("_", "").replace("-", "")
+    if not plain or not plain.isalnum() or name != name.lower() or name == "baseline" and adds(mix) or name == "oracle" and adds(mix):
+        raise ValueError(f"bad mix name {mix!r}: baseline, a translator's name (lowercase letters, digits, '_', '-'), "
+                         f"or a translator's name + {ADD!r}; the study's: {', '.join(MIXES)}")
+    return mix
+
+
 def check_mix(mix: str, translated: str | Path | None) -> Path | None:
     """Validate a mix name and its translated folder (required exactly for the translated mixes)."""
-    if mix not in MIXES:
-        raise ValueError(f"unknown mix {mix!r}; expected one of {', '.join(MIXES)}")
+    check_name(mix)
     if mix == "baseline":
         if translated is not None:
             raise ValueError("mix 'baseline' uses vKITTI's own fog/overcast/rain frames; it takes no translated folder")
         return None
     if translated is None:
-        raise ValueError(f"mix {mix!r} needs the folder of its translated frames (<workspace>/translated/{mix})")
+        raise ValueError(f"mix {mix!r} needs the folder of its translated frames (<workspace>/translated/{translator_of(mix)})")
     folder = Path(translated)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no translated frames for mix {mix!r} (run the translator first)")
@@ -165,21 +210,21 @@ def plan_mix(
         source = source_of(index)
         clone = variations[("clone", scene, index)]
         key = f"{scene}/{index:05d}_{source}"
+        translate = source in WEATHER_SLOTS and translated_root is not None and (not adds(mix) or index % 2 == 1)
         if source == "kitti":
             sequence = SCENE_SEQUENCES.get(scene)
             found = kitti.get((sequence, index)) if sequence else None
             what = f"KITTI tracking {sequence}/{index:06d}" if sequence else f"{scene} (clones no known KITTI sequence)"
-        elif source in WEATHER_SLOTS and translated_root is not None:
-            found = translated_frame(clone, translated_root / source, vkitti_root, mix)
+        elif translate:
+            found = translated_frame(clone, translated_root / source, vkitti_root, translator_of(mix))
             what = f"{translated_root / source}/{_relative(clone.image, vkitti_root)}"
         else:
             found = variations.get((source, scene, index))
             what = f"vKITTI2 {scene}/{source}/Camera_0 frame {index}"
         if found is None:
-            kind = f"translated {source}" if source in WEATHER_SLOTS and translated_root is not None else source
-            missing.setdefault(kind, []).append(what)
+            missing.setdefault(f"translated {source}" if translate else source, []).append(what)
             continue
-        items.append(MixItem(scene, index, source, splits[(scene, index)], dataclasses.replace(found, key=key)))
+        items.append(MixItem(scene, index, source, splits[(scene, index)], dataclasses.replace(found, key=key), translate))
     if missing:
         raise MissingFramesError(_missing_message(mix, missing))
     return items
@@ -209,23 +254,37 @@ def relabelled(clone: Frame, image: Path, dataset: str) -> Frame:
 
 
 def composition(items: Sequence[MixItem]) -> pd.DataFrame:
-    """Frames per source (rows, in slot order) × split (columns), with ``total`` row and column."""
-    counts = Counter((item.source, item.split) for item in items)
-    table = pd.DataFrame(
-        [[counts[(source, split)] for split in SPLITS] for source in SOURCES], index=list(SOURCES), columns=list(SPLITS)
-    )
+    """Frames per source (rows, in slot order) × split (columns), with ``total`` row and column. A weather slot
+    holding both vKITTI renders and translations (an :data:`ADD` mix) has a second row ``<weather> (translated)``."""
+    labels = row_labels(items)
+    counts = Counter(zip(labels, (item.split for item in items)))
+    rows = _rows(labels)
+    table = pd.DataFrame([[counts[(row, split)] for split in SPLITS] for row in rows], index=rows, columns=list(SPLITS))
     table["total"] = table.sum(axis=1)
     table.loc["total"] = table.sum(axis=0)
     table.index.name = "source"
     return table
 
 
+def row_labels(items: Sequence[MixItem]) -> list[str]:
+    """Each item's composition row: its source, with ``(translated)`` where its slot also holds vKITTI renders."""
+    rendered = {item.source for item in items if not item.translated}
+    return [f"{i.source} (translated)" if i.translated and i.source in rendered else i.source for i in items]
+
+
+def _rows(labels: Sequence[str]) -> list[str]:
+    """The composition rows in slot order: every source, and each ``(translated)`` row that ``labels`` holds."""
+    present = set(labels)
+    return [r for source in SOURCES for r in (source, f"{source} (translated)") if r == source or r in present]
+
+
 def sample_items(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -> list[MixItem]:
-    """A seeded pick of ``per_source`` items of every source present, in slot order."""
+    """A seeded pick of ``per_source`` items of every composition row present (:func:`row_labels`), in slot order."""
     rng = np.random.default_rng(seed)
     picked: list[MixItem] = []
-    for source in SOURCES:
-        pool = [item for item in items if item.source == source]
+    labels = row_labels(items)
+    for row in _rows(labels):
+        pool = [item for item, label in zip(items, labels) if label == row]
         for position in sorted(rng.choice(len(pool), size=min(per_source, len(pool)), replace=False)):
             picked.append(pool[position])
     return picked
@@ -233,8 +292,9 @@ def sample_items(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -
 
 def sample_examples(items: Sequence[MixItem], per_source: int = 1, seed: int = 0) -> list[dict[str, Any]]:
     """:func:`sample_items` as examples for :func:`photosynth.report.figures.detection_examples` (COCO ``gt`` boxes)."""
+    labels = {id(item): label for item, label in zip(items, row_labels(items))}
     return [
-        {"image": item.frame.image, "label": f"{item.source} · {item.scene} #{item.index} · {item.split}",
+        {"image": item.frame.image, "label": f"{labels[id(item)]} · {item.scene} #{item.index} · {item.split}",
          "gt": [[b.x1, b.y1, b.width, b.height] for b in item.frame.mapped_boxes], "pred": []}
         for item in sample_items(items, per_source, seed)
     ]  # fmt: skip
@@ -255,20 +315,20 @@ def build_workspace_mixes(
     for folder in (vkitti, kitti):
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder}: no dataset root (notebook 01 writes the toy world into <workspace>/data)")
-    unknown = [name for name in names if name not in MIXES]
-    if unknown:
-        raise ValueError(f"unknown mixes {unknown}; expected some of {', '.join(MIXES)}")
-    absent = [f"{root / 'translated' / n}" for n in names if n != "baseline" and not (root / "translated" / n).is_dir()]
+    for name in names:
+        check_name(name)
+    absent = sorted({translator_of(n) for n in names if n != "baseline" and not (root / "translated" / translator_of(n)).is_dir()})
     if absent:
-        oracle = " (the oracle exists only in the toy world; notebook 01 links it)" if ORACLE in names else ""
+        oracle = " (the oracle exists only in the toy world; notebook 01 links it)" if ORACLE in absent else ""
         raise FileNotFoundError(
-            f"mixes {[Path(a).name for a in absent]} were requested but their translated frames are missing: "
-            f"{', '.join(absent)} (run notebooks 02/03, or drop them from the profile's 'mixes'){oracle}"
+            f"mixes {[n for n in names if translator_of(n) in absent]} were requested but their translated frames are "
+            f"missing: {', '.join(str(root / 'translated' / a) for a in absent)} (run notebooks 02/03 or the translator, "
+            f"or drop them from the profile's 'mixes'){oracle}"
         )
     return {
         name: build_mix(
             name, vkitti, kitti, root / "mixes" / name, seed=seed, fractions=fractions, force=force,
-            translated=None if name == "baseline" else root / "translated" / name,
+            translated=None if name == "baseline" else root / "translated" / translator_of(name),
         )  # fmt: skip
         for name in names
     }

@@ -8,15 +8,15 @@ Paths (CONTRIBUTING.md): clone frames under ``<ws>/data/vkitti2``, style lists
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photosynth import runtime
-from photosynth.datasets.vkitti2 import clone_frames
 from photosynth.runtime import Workspace
+from photosynth.translate import registry
+from photosynth.translate.builtins import CUT, CycleGAN
 from photosynth.translate.cyclegan.config import CycleGANConfig
 from photosynth.translate.cyclegan.cut_config import CUTConfig
-from photosynth.translate.frameset import style_list, translation_sources
 
 if TYPE_CHECKING:  # torch-importing modules, loaded lazily
     from photosynth.translate.cyclegan.train import TranslatorRun
@@ -54,24 +54,18 @@ def translated_dir(ws: Workspace, weather: str, method: str = METHOD) -> Path:
 def train_weather(
     ws: Workspace, weather: str, cfg: CycleGANConfig, *, device: str | None = None, progress: bool = True
 ) -> TranslatorRun:
-    """Train (or resume; a finished checkpoint returns at once) the clone → ``weather`` model of ``cfg``'s kind."""
-    from photosynth.translate.cyclegan.train import train
-
-    a = clone_frames(vkitti_root(ws))
-    out = model_dir(ws, weather, method_of(cfg))
-    return train(cfg, a, style_list(ws.root, weather), out, resume=True, device=device, progress=progress)
+    """Train (or resume; a finished checkpoint returns at once) the clone → ``weather`` model of ``cfg``'s kind,
+    through the registered translator (:mod:`photosynth.translate.builtins`)."""
+    translator = (CUT if isinstance(cfg, CUTConfig) else CycleGAN)(cfg, device=device)
+    return translator.fit(registry.task(ws.root, method_of(cfg), weather, progress=progress))
 
 
 def translate_weather(
     ws: Workspace, weather: str, *, frames: list[Path] | None = None, method: str = METHOD, **options: Any
 ) -> TranslateReport:
-    """Translate ``frames`` (default: :func:`translation_sources`) with the trained ``weather`` model of ``method``."""
-    from photosynth.translate.cyclegan.kinds import load_generator
-    from photosynth.translate.cyclegan.train import CHECKPOINT
-    from photosynth.translate.cyclegan.translate import translate_images
-
-    root = vkitti_root(ws)
-    checkpoint = model_dir(ws, weather, method) / CHECKPOINT
-    generator, _ = load_generator(checkpoint, "AtoB", runtime.device(options.get("device")))
-    frames = frames if frames is not None else translation_sources(root, weather)
-    return translate_images(generator, frames, translated_dir(ws, weather, method), input_root=root, **options)
+    """Translate ``frames`` (default: :func:`~photosynth.translate.frameset.translation_sources`) with the trained
+    ``weather`` model of ``method``; ``options``: ``device``, ``batch_size``, ``num_workers``, ``fmt``, ``quality``."""
+    progress = options.pop("progress", True)
+    translator = {"cyclegan": CycleGAN, "cut": CUT}[_check_method(method)](**options)
+    task = registry.task(ws.root, method, weather, progress=progress)
+    return translator.translate(task if frames is None else dataclasses.replace(task, sources=list(frames)))
