@@ -32,11 +32,17 @@ def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO
     try:
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+        publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def publish(tmp: str | Path, path: str | Path) -> Path:
+    """Give the complete file ``tmp`` (in ``path``'s folder) the usual permissions and rename it over ``path``."""
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, path)
+    return Path(path)
 
 
 def write_text(path: str | Path, text: str) -> Path:

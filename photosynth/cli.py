@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "photosynth.commands.cut",
     "photosynth.commands.cyclegan",
     "photosynth.commands.evaluate",
+    "photosynth.commands.fetch",
     "photosynth.commands.fidelity",
     "photosynth.commands.info",
     "photosynth.commands.mix",

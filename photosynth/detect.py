@@ -30,11 +30,10 @@ from photosynth.datasets.coco import CocoIndex
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
 from photosynth.lockfile import file_digest
+from photosynth.weights import AMP_CHECK_WEIGHTS
 
 #: Model names that can be built from ultralytics' YAML (no checkpoint download).
 MODELS: tuple[str, ...] = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
-#: The checkpoint ultralytics' AMP check loads (it downloads it when missing, so AMP stays off without it).
-AMP_CHECK_WEIGHTS = "yolo26n.pt"
 MANIFEST = "manifest.json"
 
 
@@ -150,8 +149,7 @@ def amp_allowed(device: str) -> bool:
     """AMP only on CUDA and only when the AMP-check checkpoint is already local (the check downloads it)."""
     if not device.startswith("cuda") and not device.replace(",", "").isdigit():
         return False
-    weights_dir = Path(runtime.ultralytics_module().settings["weights_dir"])
-    return (weights_dir / AMP_CHECK_WEIGHTS).is_file()
+    return (runtime.ultralytics_weights() / AMP_CHECK_WEIGHTS).is_file()
 
 
 def cpu_threads(requested: int | None = None) -> int:

@@ -19,6 +19,7 @@ from types import ModuleType
 from PIL import Image
 
 from photosynth.design import ADD_SUFFIX
+from photosynth.weights import torch_home
 
 #: Environment variable that moves the default workspace root (``runs/``).
 RUNS_ENV = "PHOTOSYNTH_RUNS"
@@ -143,7 +144,7 @@ def configure(workspace: Workspace | None = None) -> dict[str, str]:
         "YOLO_VERBOSE": os.environ.get("YOLO_VERBOSE", "false"),
         "YOLO_CONFIG_DIR": str(config_dir),
         "KERAS_HOME": os.environ.get("KERAS_HOME", str(Path.home() / ".keras")),
-        "TORCH_HOME": os.environ.get("TORCH_HOME", str(Path.home() / ".cache" / "torch")),
+        "TORCH_HOME": os.environ.get("TORCH_HOME", str(torch_home())),  # torch.hub's default, $XDG_CACHE_HOME too
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"),
         "NO_ALBUMENTATIONS_UPDATE": "1",  # albumentations checks PyPI for a newer release on import
     }
@@ -186,6 +187,12 @@ def ultralytics_module(workspace: Workspace | None = None) -> ModuleType:
         update |= {"runs_dir": str(workspace.stage("detectors")), "datasets_dir": str(workspace.root)}
     ultralytics.settings.update(update)
     return ultralytics
+
+
+def ultralytics_weights() -> Path:
+    """ultralytics' ``weights_dir`` setting (its settings live in ``$YOLO_CONFIG_DIR``): where its AMP check looks for
+    :data:`photosynth.weights.AMP_CHECK_WEIGHTS`. Imports ultralytics (:func:`ultralytics_module`)."""
+    return Path(ultralytics_module().settings["weights_dir"])
 
 
 def seed_everything(seed: int) -> None:

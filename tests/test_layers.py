@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "photosynth"
 #: Layers from the bottom (0) up; a module may import from its own layer or below. First matching prefix wins.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("photosynth", "photosynth.runtime", "photosynth.atomic", "photosynth.frames", "photosynth.imageio",
-     "photosynth.jobs", "photosynth.environment", "photosynth.lockfile", "photosynth.design", "photosynth.weights"),
+     "photosynth.jobs", "photosynth.environment", "photosynth.lockfile", "photosynth.design", "photosynth.weights",
+     "photosynth.fetch"),
     ("photosynth.datasets", "photosynth.toyworld", "photosynth.metrics"),
     ("photosynth.translate", "photosynth.detect"),
     ("photosynth.study",),

@@ -80,7 +80,8 @@ def resolve_weights(weights: str | Path | None) -> Weights:
             raise MissingWeightsError(
                 f"VGG16 ImageNet weights not found: {path} does not exist. Put the file {VGG16_NOTOP} "
                 f"({VGG16_NOTOP_BYTES:,} bytes, from {VGG16_NOTOP_URL}) at {path} (set KERAS_HOME to use another "
-                "Keras folder) or pass the file's path as weights; photosynth never downloads it. "
+                "Keras folder) or pass the file's path as weights; photosynth never downloads it at run time "
+                "(`photosynth fetch` does, on purpose). "
                 "weights=None (random init) is for tests and the toy world only."
             )
         size = path.stat().st_size
