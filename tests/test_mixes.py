@@ -24,6 +24,7 @@ from photosynth.study.mixes import (
     composition,
     plan_mix,
     read_manifest,
+    row_labels,
     sample_examples,
     sample_items,
 )
@@ -304,6 +305,9 @@ def test_add_mode_alternates_rendered_and_translated_weather_at_the_same_size(tm
     assert table.loc["fog", "total"] == table.loc["fog (translated)", "total"] == 4  # fog: 4 rendered, 11 translated, …
     assert table.loc["total", "total"] == 56 and list(replace.composition.index) == [*SOURCES, "total"]
     assert [e["label"].split(" · ")[0] for e in sample_examples(add.items)] == list(table.index[:-1])
+    labels = {(i.scene, i.index): label for i, label in zip(add.items, row_labels(add.items))}
+    assert [labels[("Scene02", i)] for i in (4, 5, 6, 11, 12, 13)] == [
+        "fog", "overcast (translated)", "rain", "fog (translated)", "overcast", "rain (translated)"]
 
 
 def test_workspace_mixes_on_the_toy_world(tmp_path: Path) -> None:

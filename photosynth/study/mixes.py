@@ -254,8 +254,8 @@ def relabelled(clone: Frame, image: Path, dataset: str) -> Frame:
 
 
 def composition(items: Sequence[MixItem]) -> pd.DataFrame:
-    """Frames per source (rows, in slot order) × split (columns), with ``total`` row and column. A weather slot
-    holding both vKITTI renders and translations (an :data:`ADD` mix) has a second row ``<weather> (translated)``."""
+    """Frames per source (rows, in slot order) × split (columns), with ``total`` row and column. In an :data:`ADD`
+    mix a weather's translations have their own row ``<weather> (translated)``."""
     labels = row_labels(items)
     counts = Counter(zip(labels, (item.split for item in items)))
     rows = _rows(labels)
@@ -267,9 +267,10 @@ def composition(items: Sequence[MixItem]) -> pd.DataFrame:
 
 
 def row_labels(items: Sequence[MixItem]) -> list[str]:
-    """Each item's composition row: its source, with ``(translated)`` where its slot also holds vKITTI renders."""
-    rendered = {item.source for item in items if not item.translated}
-    return [f"{i.source} (translated)" if i.translated and i.source in rendered else i.source for i in items]
+    """Each item's composition row: its source, with ``(translated)`` for translations in a mix that also holds
+    vKITTI's weather renders (an :data:`ADD` mix); a replace mix's weather rows are all translated."""
+    both = any(item.source in WEATHER_SLOTS and not item.translated for item in items)
+    return [f"{i.source} (translated)" if i.translated and both else i.source for i in items]
 
 
 def _rows(labels: Sequence[str]) -> list[str]:
