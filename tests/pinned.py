@@ -2,11 +2,9 @@
 
 A change to any number — from the code or from the lock — fails ``tests/test_book.py`` until it is pinned again
 on purpose (``make pin``, which runs the smoke chain and calls this module's ``__main__``), so it shows up as a
-reviewed diff of these CSVs. Detectors, CycleGAN, CUT and the bootstrap are exact on the CPU for a seed, so every
-value must match (to a relative 1e-6). The NST is not: TensorFlow's CPU kernels give a different stylized batch in
-each process (measured: three runs, three different image hashes, also with op determinism and one thread; the torch
-backend repeats exactly but ran 4x slower), and a detector trained on those frames differs in every digit. So the
-rows that come from NST frames (``UNPINNED``) are left out on both sides, and said so.
+reviewed diff of these CSVs. Detectors, CycleGAN, CUT, the NST (on the torch backend: TensorFlow's CPU NST gave a
+different batch in each process, so the profiles use torch) and the bootstrap are exact on the CPU for a seed, so
+every value must match (to a relative 1e-6), the NST's rows included.
 
     python tests/pinned.py RESULTS_DIR      # copy RESULTS_DIR's pinned files into tests/pinned/smoke/
 """
@@ -24,19 +22,6 @@ PINNED = Path(__file__).resolve().parent / "pinned" / "smoke"
 #: The result files whose every value is pinned.
 FILES = ("metrics.csv", "bootstrap.csv", "fidelity.csv")
 RTOL, ATOL = 1e-6, 1e-9
-#: Rows not pinned, per file: (column, value) of the rows made from the NST's frames (see above).
-UNPINNED: dict[str, tuple[str, str]] = {"metrics.csv": ("mix", "nst"), "bootstrap.csv": ("mix", "nst"),
-                                        "fidelity.csv": ("translator", "nst")}
-
-
-def pinned_rows(table: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``table`` without the rows of ``UNPINNED[name]``."""
-    column, value = UNPINNED.get(name, ("", ""))
-    if column not in table.columns:
-        return table
-    return table[table[column].astype(str) != value].reset_index(drop=True)
-
-
 def _show(value: object) -> str:
     """A cell as its CSV reads: numbers plain, text quoted."""
     return repr(value) if isinstance(value, str) else str(value.item() if hasattr(value, "item") else value)
@@ -74,8 +59,7 @@ def compare(results: Path, pinned: Path = PINNED) -> list[str]:
         elif not (results / name).is_file():
             out.append(f"{results / name}: the run wrote no {name}")
         else:
-            out += differences(pinned_rows(pd.read_csv(results / name), name),
-                               pinned_rows(pd.read_csv(pinned / name), name), name)
+            out += differences(pd.read_csv(results / name), pd.read_csv(pinned / name), name)
     return out
 
 
