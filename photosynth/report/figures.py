@@ -213,7 +213,7 @@ def metric_bars(
             plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
         ax.set_ylabel(label(value))
         ax.legend(title=hue)
-        legend_below(fig, ax, columns=6)
+        legend_below(fig, ax)  # 4 names a row: six did not fit the column (cyclegan+vkitti)
         _title(fig, title, caption)
     return fig
 
