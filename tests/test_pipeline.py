@@ -187,6 +187,7 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
         "05_detectors": {"epochs", "batch", "seeds"},  # batch 16 at 1248 px: OOM in 23 GB of host memory (GPU memory for real)
         "06_results": {"n_boot", "gap_features", "gap_max_images", "seeds"},
         "07_fidelity": {"features", "reference_epochs", "reference_kitti_frames", "reference_batch"},
+        "08_sweep": {"seeds", "n_boot", "features"},  # no sweep in either
     }
     assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
     for name, params in rehearsal.notebooks.items():
