@@ -94,6 +94,7 @@ NOTEBOOK_OUTPUTS: dict[str, tuple[str, ...]] = {
     "03_style_transfer": ("translated/nst/*/manifest.json", "translated/augment/*/manifest.json"),
     "04_training_sets": ("mixes/*/manifest.json",),
     "05_detectors": ("detectors/**/manifest.json",),
+    "07_fidelity": ("fidelity/reference/weights/best.pt", "fidelity/reference_split.json"),
 }
 #: The notebook that writes the translated frames of each training mix.
 MIX_NOTEBOOKS = {"cyclegan": "02_cyclegan", "cut": "02_cyclegan", "nst": "03_style_transfer", "augment": "03_style_transfer"}
@@ -106,7 +107,7 @@ class StageMissing(RuntimeError):
 def require(workspace: Workspace, *notebooks: str, mixes: Sequence[str] = ()) -> None:
     """Stop with a clear message unless ``notebooks`` (and those translating ``mixes``) have run in ``workspace``.
 
-    Called in the first cell of notebooks 02–06, so a notebook run out of order (in JupyterLab, say) names the
+    Called in the first cell of notebooks 02–08, so a notebook run out of order (in JupyterLab, say) names the
     notebook to run first instead of failing later or training from an empty workspace.
     """
     translators = [m.removesuffix(ADD_SUFFIX) for m in mixes]

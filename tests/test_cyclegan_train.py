@@ -12,7 +12,8 @@ from cyclegan_toy import make_images, single_thread, tiny_config  # noqa: F401 (
 from photosynth.imageio import ImageError, image_size
 from photosynth.translate.cyclegan.checkpoint import CheckpointError, load_checkpoint
 from photosynth.translate.cyclegan.data import UnalignedDataset, UnalignedSampler
-from photosynth.translate.cyclegan.train import CHECKPOINT, LOSSES, is_finished, train
+from photosynth.translate.cyclegan.cut_config import CUTConfig
+from photosynth.translate.cyclegan.train import CHECKPOINT, LOSSES, is_finished, train, train_schedules
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,50 @@ def test_resumed_run_matches_uninterrupted_run_step_for_step(domains, finished, 
     assert s_full["optimizers"]["G"]["state"][0]["step"] == s_part["optimizers"]["G"]["state"][0]["step"]
     for p, q in zip(s_full["ranks"][0]["pools"]["A"]["images"], s_part["ranks"][0]["pools"]["A"]["images"]):
         assert torch.equal(p, q)
+
+
+def same_weights(a: Path, b: Path) -> bool:
+    s_a, s_b = load_checkpoint(a), load_checkpoint(b)
+    return all(torch.equal(v, s_b["models"][net][k]) for net in s_a["models"] for k, v in s_a["models"][net].items())
+
+
+@pytest.mark.parametrize("kind", ["cyclegan", "cut"])
+def test_a_branch_of_a_longer_schedule_is_the_shorter_run_bit_for_bit(domains, tmp_path: Path, kind: str) -> None:
+    """Budgets share their constant phase: the short schedule started from the long one's checkpoint at its own
+    ``steps`` equals the short schedule trained from scratch (weights, losses, learning rates)."""
+    a, b = domains
+    make = tiny_config if kind == "cyclegan" else lambda **o: CUTConfig(**{
+        **tiny_config(**o).to_dict(), "pool_size": 0, "nce_layers": (0, 4, 7, 10), "num_patches": 16, "netF_nc": 8})
+    short, long = make(steps=2, decay_steps=2), make(steps=4, decay_steps=3, checkpoint_every=3)
+    alone = train(short, a, b, tmp_path / "alone", progress=False)
+    branched, trunk = train_schedules([short, long], a, b, [tmp_path / "short", tmp_path / "long"], progress=False)
+    assert branched.finished and branched.step == 4 and trunk.finished and trunk.step == 7
+    assert loss_rows(alone.losses) == loss_rows(branched.losses)  # the trunk's first 2 rows, then its own decay
+    assert same_weights(alone.checkpoint, branched.checkpoint)
+    assert same_weights(train(long, a, b, tmp_path / "long_alone", progress=False).checkpoint, trunk.checkpoint)
+    before = (tmp_path / "short" / CHECKPOINT).stat().st_mtime_ns  # finished: a rerun trains nothing
+    train_schedules([short, long], a, b, [tmp_path / "short", tmp_path / "long"], progress=False)
+    assert (tmp_path / "short" / CHECKPOINT).stat().st_mtime_ns == before
+
+
+def test_a_budget_added_after_the_trunk_passed_its_point_trains_from_scratch(domains, tmp_path: Path) -> None:
+    a, b = domains
+    short, long = tiny_config(steps=1, decay_steps=1), tiny_config(steps=4, decay_steps=2)
+    train(long, a, b, tmp_path / "long", until_step=3, progress=False)  # an earlier sweep without the short budget
+    branched, _ = train_schedules([short, long], a, b, [tmp_path / "short", tmp_path / "long"], progress=False)
+    assert same_weights(train(short, a, b, tmp_path / "alone", progress=False).checkpoint, branched.checkpoint)
+
+
+def test_branches_refuse_other_options_and_late_checkpoints(domains, tmp_path: Path) -> None:
+    a, b = domains
+    with pytest.raises(ValueError, match="differ only in steps.*also differ in lr"):
+        train_schedules([tiny_config(lr=1e-3), tiny_config(steps=5)], a, b, [tmp_path / "x", tmp_path / "y"])
+    with pytest.raises(ValueError, match="its own folder"):
+        train_schedules([tiny_config(), tiny_config(steps=5)], a, b, [tmp_path / "x", tmp_path / "x"])
+    train(tiny_config(steps=4, decay_steps=2), a, b, tmp_path / "trunk", until_step=3, progress=False)
+    with pytest.raises(CheckpointError, match="step 3 is past the constant phase"):
+        train(tiny_config(steps=2, decay_steps=2), a, b, tmp_path / "late", start_from=tmp_path / "trunk" / CHECKPOINT,
+              progress=False)
 
 
 def test_log_rows_after_the_checkpoint_are_dropped_on_resume(domains, tmp_path: Path) -> None:

@@ -154,6 +154,27 @@ def test_a_profile_extends_another(project: Path) -> None:
         pipeline.load_profile("loop", project)
 
 
+def test_a_profile_runs_in_another_profiles_workspace(project: Path) -> None:
+    """``workspace: p`` (the sweep's ``workspace: demo``): its notebooks run in runs/p, and so do its children's."""
+    (project / "profiles" / "child.yaml").write_text(yaml.safe_dump({"extends": "p", "workspace": "p",
+                                                                     "notebooks": {"second": {"value": 5}}}))
+    (project / "profiles" / "grandchild.yaml").write_text(yaml.safe_dump({"extends": "child",
+                                                                          "notebooks": {"second": {}}}))
+    assert pipeline.load_profile("child", project).workspace_name == "p"
+    assert pipeline.load_profile("grandchild", project).workspace_name == "p"
+    assert pipeline.load_profile("p", project).workspace_name == "p"
+    for bad in ("../p", "", 3):
+        (project / "profiles" / "bad.yaml").write_text(yaml.safe_dump({"extends": "p", "workspace": bad,
+                                                                       "notebooks": {"first": {}}}))
+        with pytest.raises(pipeline.PipelineError, match="names another profile's workspace"):
+            pipeline.load_profile("bad", project)
+    done = subprocess.run([sys.executable, "-m", "photosynth.cli", "book", "--profile", "child", "--root",
+                           str(project), "--runs", str(project / "ws"), "--only", "first", "--no-build"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (project / "ws" / "p" / "logs" / "first.log").is_file() and not (project / "ws" / "child").exists()
+
+
 def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: Path) -> None:
     full = pipeline.load_profile("full", project_root)
     rehearsal = pipeline.load_profile("rehearsal", project_root)
@@ -166,6 +187,7 @@ def test_rehearsal_is_full_with_only_counts_cut_and_the_toy_world(project_root: 
         "05_detectors": {"epochs", "batch", "seeds"},  # batch 16 at 1248 px: OOM in 23 GB of host memory (GPU memory for real)
         "06_results": {"n_boot", "gap_features", "gap_max_images", "seeds"},
         "07_fidelity": {"features", "reference_epochs", "reference_kitti_frames", "reference_batch"},
+        "08_sweep": {"seeds", "n_boot", "features"},  # no sweep in either
     }
     assert list(rehearsal.notebooks) == list(full.notebooks) and rehearsal.common == full.common
     for name, params in rehearsal.notebooks.items():

@@ -114,9 +114,14 @@ def test_require_names_the_notebook_to_run_first(tmp_path: Path) -> None:
     runtime.require(ws, mixes=["mytool"])  # frames made elsewhere: notebook 04 checks their folder
     with pytest.raises(ValueError, match="unknown notebook"):
         runtime.require(ws, "02_cycle")
+    with pytest.raises(runtime.StageMissing, match="07_fidelity .*fidelity/reference/weights/best.pt"):
+        runtime.require(ws, "07_fidelity")  # the sweep (08) scores its points with 07's reference detector
+    (ws.stage("fidelity/reference/weights") / "best.pt").write_bytes(b"x")
+    (ws.stage("fidelity") / "reference_split.json").write_text("{}")
+    runtime.require(ws, "07_fidelity")
 
 
-def test_notebooks_02_to_06_require_their_inputs_in_the_setup_cell(project_root: Path) -> None:
+def test_notebooks_02_to_08_require_their_inputs_in_the_setup_cell(project_root: Path) -> None:
     expected = {"02_cyclegan": 'runtime.require(ws, "01_datasets")',
                 "03_style_transfer": 'runtime.require(ws, "01_datasets")',
                 "04_training_sets": 'runtime.require(ws, "01_datasets", mixes=mixes)',
@@ -128,3 +133,6 @@ def test_notebooks_02_to_06_require_their_inputs_in_the_setup_cell(project_root:
         setup = "".join(cells[1]["source"]).splitlines()  # the first cell after the parameters
         assert line in setup, name
         assert setup.index(line) == setup.index("ws = runtime.Workspace.from_parameters(profile, workspace)") + 1
+    cells = [c for c in json.loads((project_root / "notebooks" / "08_sweep.ipynb").read_text())["cells"]
+             if c["cell_type"] == "code"]
+    assert '    runtime.require(ws, "05_detectors", "07_fidelity")' in "".join(cells[1]["source"]).splitlines()

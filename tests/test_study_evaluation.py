@@ -116,8 +116,8 @@ def test_run_folders_per_seed(workspace: Workspace) -> None:
 
 
 def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> None:
-    intervals, diffs, gap, pairs = scoring.bootstrap_study(workspace, MIXES, SEEDS, n_resamples=40, seed=1,
-                                                           groups=("bucket", "weather"), progress=False)
+    intervals, diffs, gap, pairs, _ = scoring.bootstrap_study(workspace, MIXES, SEEDS, n_resamples=40, seed=1,
+                                                              groups=("bucket", "weather"), progress=False)
     assert len(intervals) == 3 * 4 * 2 and len(diffs) == 2 * 4 * 2 and gap.empty, "no oracle among the mixes"
     assert len(pairs) == 3 * 2 * 4 * 2 and (pairs.n_seeds == 2).all() and (diffs.n_seeds == 2).all()
     keys = ["group", "split", "metric"]
@@ -152,6 +152,46 @@ def test_bootstrap_intervals(workspace: Workspace, metrics: pd.DataFrame) -> Non
     one_seed = scoring.bootstrap_study(workspace, MIXES, [0], n_resamples=5, progress=False).intervals
     assert "leave out the seed-to-seed spread" in results.interval_note(one_seed) and one_seed.seed_sd.isna().all()
     assert list(results.seed_table(one_seed).columns.get_level_values(1)[:3]) == ["mean", "lo", "hi"]
+
+
+def test_a_bootstrap_of_one_metric_elsewhere_keeps_its_resamples(workspace: Workspace, tmp_path: Path) -> None:
+    """The sweep's use: one metric, the tables written to its own folder (``results/`` untouched), and the resampled
+    means behind every interval kept for further statistics."""
+    before = (workspace.root / "results" / "bootstrap.csv").read_bytes()
+    study = scoring.bootstrap_study(workspace, ["baseline", "cyclegan"], SEEDS, n_resamples=30, seed=1,
+                                    metrics=("ap50_standard",), out=tmp_path / "sweep", progress=False)
+    assert set(study.intervals.metric) == {"ap50_standard"} and len(study.intervals) == 2 * 3
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == sorted(scoring.RESULT_FILES)
+    assert (workspace.root / "results" / "bootstrap.csv").read_bytes() == before
+    assert set(study.samples) == {("bucket", s, "ap50_standard") for s in ("0-5", "0-10", "0-all")}
+    drawn = study.samples[("bucket", "0-all", "ap50_standard")]
+    row = study.differences[(study.differences.split == "0-all") & (study.differences.mix == "cyclegan")].iloc[0]
+    low, high = np.quantile(drawn["cyclegan"].samples - drawn["baseline"].samples, [0.025, 0.975])
+    assert (row.lo, row.hi) == pytest.approx((low, high))  # the intervals come from these resamples
+    with pytest.raises(ValueError, match="choose from ap50_standard, ap50_legacy"):
+        scoring.bootstrap_study(workspace, ["baseline"], SEEDS, metrics=("ap50",), progress=False)
+
+
+@pytest.mark.parametrize("executor, expected", [("local", None), ("processes", 1)])
+def test_evaluate_study_runs_its_predictions_with_the_executor(workspace: Workspace, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, executor: str,
+                                                               expected: int | None) -> None:  # fmt: skip
+    """Every mix and seed is one prediction job (one torch thread each side by side; the ones with every prediction
+    file are marked done), and the scores go to ``out``."""
+    seen: dict = {}
+
+    def fake_run(calls, executor_, slurm, **kwargs):  # noqa: ANN001, ANN202 - stands in for jobs.run
+        seen.update(executor=executor_, calls=calls)
+        return {}
+
+    monkeypatch.setattr(detectors.jobs, "run", fake_run)
+    sets = detectors.eval_sets(workspace, ("bucket",))
+    metrics = detectors.evaluate_study(workspace, ["baseline", "cyclegan"], SEEDS, detect.PredictSettings(), sets,
+                                       progress=False, executor=executor, out=tmp_path / "sweep")
+    assert seen["executor"] == executor and [c.name for c in seen["calls"]] == [
+        "baseline seed 0", "baseline seed 1", "cyclegan seed 0", "cyclegan seed 1"]
+    assert {c.args[4].threads for c in seen["calls"]} == {expected} and all(c.done() for c in seen["calls"])
+    assert (tmp_path / "sweep" / "metrics.csv").is_file() and set(metrics.split) == {"0-5", "0-10", "0-all"}
 
 
 def test_gap_closed_and_sentences(workspace: Workspace, metrics: pd.DataFrame) -> None:

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         root = project_root(args.root)
         profile = load_profile(args.profile, root, args.overrides)
-        workspace = Workspace.for_profile(profile.name, args.runs or os.environ.get(RUNS_ENV) or root / "runs")
+        workspace = Workspace.for_profile(profile.workspace_name, args.runs or os.environ.get(RUNS_ENV) or root / "runs")
         only = [n.strip() for n in args.only.split(",") if n.strip()]
         if not args.no_execute:
             selected = {n: profile.parameters(n, workspace) for n in profile.notebooks if not only or n in only}

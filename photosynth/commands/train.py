@@ -61,7 +61,7 @@ def _context(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, A
     except PipelineError as exc:
         raise UsageError(str(exc)) from None
     workspace = (Workspace(Path(args.workspace).expanduser().resolve()) if args.workspace
-                 else Workspace.for_profile(profile.name, root / "runs"))
+                 else Workspace.for_profile(profile.workspace_name, root / "runs"))
     if TRAIN_NOTEBOOK not in profile.notebooks:
         raise UsageError(f"profile {profile.name!r} has no {TRAIN_NOTEBOOK!r} section")
     train = profile.parameters(TRAIN_NOTEBOOK, workspace)

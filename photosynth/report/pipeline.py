@@ -1,7 +1,8 @@
 """Run the report: execute every notebook of a profile with papermill, then build the Jupyter Book.
 
 A profile (``profiles/NAME.yaml``) holds ``common`` parameters (given to every notebook) and, under
-``notebooks``, each notebook's own parameters, in execution order. Executed copies land in
+``notebooks``, each notebook's own parameters, in execution order; ``workspace: OTHER`` runs it in profile OTHER's
+workspace (``runs/OTHER``: the sweep builds on the demo's). Executed copies land in
 ``book/executed/`` (a build folder; the committed notebooks are never written), and the book shows them
 as they are (``execute_notebooks: off``).
 """
@@ -51,6 +52,13 @@ class Profile:
     name: str
     common: dict[str, Any] = field(default_factory=dict)
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The profile whose workspace this one runs in (``runs/<workspace>``); empty: its own.
+    workspace: str = ""
+
+    @property
+    def workspace_name(self) -> str:
+        """The folder name of this profile's workspace under the runs folder."""
+        return self.workspace or self.name
 
     def parameters(self, notebook: str, workspace: Workspace, declared: Collection[str] | None = None) -> dict[str, Any]:
         """What papermill injects into ``notebook``: profile, workspace, common, then its own values. With
@@ -87,11 +95,13 @@ def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> 
     """Read ``profiles/<name>.yaml`` (or a path to a YAML file) and apply ``--set`` overrides.
 
     A profile with ``extends: BASE`` starts from profile BASE: its ``common`` and each notebook's parameters
-    are BASE's updated by its own (notebooks keep BASE's order).
+    are BASE's updated by its own (notebooks keep BASE's order); ``workspace: OTHER`` (its own, else BASE's) names
+    the profile whose workspace it runs in.
     """
     path, data = _read_profile(name, root)
     notebooks = {str(k): dict(v or {}) for k, v in data["notebooks"].items()}
     common = dict(data.get("common") or {})
+    workspace = data.get("workspace")
     chain = [path]
     while data.get("extends"):
         base, data = _read_profile(str(data["extends"]), root)
@@ -103,7 +113,11 @@ def load_profile(name: str, root: str | Path, overrides: Iterable[str] = ()) -> 
             raise PipelineError(f"{chain[-2]}: notebooks {unknown} are not in the profile it extends ({base})")
         notebooks = {str(k): {**dict(v or {}), **notebooks.get(str(k), {})} for k, v in data["notebooks"].items()}
         common = {**dict(data.get("common") or {}), **common}
-    profile = Profile(name=path.stem, common=common, notebooks=notebooks)
+        workspace = data.get("workspace") if workspace is None else workspace
+    if workspace is not None and (not isinstance(workspace, str) or not workspace or Path(workspace).name != workspace):
+        raise PipelineError(f"{chain[0]}: 'workspace:' names another profile's workspace (a plain name such as demo), "
+                            f"got {workspace!r}")
+    profile = Profile(name=path.stem, common=common, notebooks=notebooks, workspace=workspace or "")
     for item in overrides:
         apply_override(profile, item)
     return profile

@@ -170,14 +170,30 @@ def evaluate_study(
     settings: detect.PredictSettings,
     sets: Sequence[EvalSet] | None = None,
     progress: bool = True,
+    executor: str = "local",
+    slurm: Mapping[str, Any] | None = None,
+    out: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Predict and score every mix and training seed on every set; writes and returns ``results/metrics.csv``."""
+    """Predict and score every mix and training seed on every set; writes ``metrics.csv`` to ``out`` (default the
+    workspace's ``results/``) and returns it. ``executor`` runs the predictions (:func:`photosynth.jobs.run`: side by
+    side with ``processes``, one torch thread each unless ``settings.threads`` says otherwise); finished ones are kept
+    either way."""
     sets = list(sets) if sets is not None else eval_sets(workspace)
-    frames = []
-    for mix in mixes:
-        for seed in seeds:
-            predict_mix(workspace, mix, seed, sets, settings, progress)
-            frames.append(evaluate_mix(workspace, mix, seed, sets))
-    metrics = pd.concat(frames, ignore_index=True)
-    write_metrics(metrics, workspace.stage("results"))
+    if executor == "processes" and settings.threads is None:
+        settings = replace(settings, threads=1)
+    pairs = list(product(mixes, seeds))
+    calls = [jobs.Call(f"{mix} seed {seed}", predict_mix,
+                       (workspace, mix, seed, sets, settings, progress and executor == "local"),
+                       done=partial(_predicted, workspace, mix, seed, sets)) for mix, seed in pairs]
+    jobs.run(calls, executor, slurm, folder=workspace.root / "jobs", name="predict", progress=progress)
+    metrics = pd.concat([evaluate_mix(workspace, mix, seed, sets) for mix, seed in pairs], ignore_index=True)
+    folder = Path(out) if out is not None else workspace.stage("results")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_metrics(metrics, folder)
     return metrics
+
+
+def _predicted(workspace: Workspace, mix: str, seed: int, sets: Sequence[EvalSet]) -> bool:
+    """Whether every set of ``sets`` has a prediction file of this mix and seed (such a job runs in this process,
+    where :func:`photosynth.detect.predict_sets` still redoes a stale one)."""
+    return all(prediction_path(workspace, mix, seed, s).is_file() for s in sets)

@@ -8,7 +8,8 @@ predictions: precision-recall curves and example detections.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ from photosynth import detect
 from photosynth.atomic import atomic_open
 from photosynth.design import STUDY_CLASSES
 from photosynth.metrics.ap import GroundTruth, ap50_standard, match
-from photosynth.metrics.bootstrap import difference, gap_closed, seed_bootstrap
+from photosynth.metrics.bootstrap import SeedSamples, difference, gap_closed, seed_bootstrap
 from photosynth.runtime import Workspace
 from photosynth.study.detectors import EvalSet, bucket_key, eval_sets, prediction_path
 
@@ -143,12 +144,14 @@ def _tables(workspace: Workspace, mixes: Sequence[str], seeds: Sequence[int], ev
 
 
 class StudyBootstrap(NamedTuple):
-    """The study's intervals (see :func:`bootstrap_study`)."""
+    """The study's intervals (see :func:`bootstrap_study`); ``samples``: the resampled means behind them,
+    ``(group, split, metric)`` → mix → :class:`~photosynth.metrics.bootstrap.SeedSamples` (not written)."""
 
     intervals: pd.DataFrame
     differences: pd.DataFrame
     gap_closed: pd.DataFrame
     pairs: pd.DataFrame
+    samples: Mapping[tuple[str, str, str], Mapping[str, SeedSamples]] = {}
 
 
 WHERE = ["group", "split", "metric"]
@@ -172,6 +175,8 @@ def bootstrap_study(
     level: float = 0.95,
     classes: Sequence[str] = STUDY_CLASSES,
     groups: Sequence[str] = ("bucket",),
+    metrics: Sequence[str] = METRICS,
+    out: str | Path | None = None,
     progress: bool = True,
 ) -> StudyBootstrap:
     """Intervals of the study mean (``classes``) for both metrics on every set of ``groups``, over training
@@ -183,20 +188,24 @@ def bootstrap_study(
     of resamples > 0), ``differences`` (the pairs whose ``other`` is the baseline, it named ``baseline``) and
     ``gap_closed`` (``(mix − baseline) / (oracle − baseline)`` with its paired interval where the gap is clearly
     there, else the verdict of :func:`photosynth.metrics.bootstrap.gap_verdict`; empty when ``oracle`` is not among
-    ``mixes``, as on real data). Every row carries ``n_seeds``, the training seeds per mix. Writes
-    ``results/`` + :data:`RESULT_FILES`.
+    ``mixes``, as on real data). Every row carries ``n_seeds``, the training seeds per mix. ``metrics``: which of
+    :data:`METRICS`. Writes :data:`RESULT_FILES` to ``out`` (default the workspace's ``results/``).
     """
 
     if baseline not in mixes:
         raise ValueError(f"baseline mix {baseline!r} is not among the mixes {list(mixes)}")
     if not seeds:
         raise ValueError("no training seeds")
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown or not metrics:
+        raise ValueError(f"metrics {list(metrics)}: choose from {', '.join(METRICS)}")
     sets = list(sets) if sets is not None else eval_sets(workspace, groups)
-    singles, pairs, gaps = [], [], []
-    jobs = [(s, m) for s in sets for m in METRICS]
+    singles, pairs, gaps, resampled = [], [], [], {}
+    jobs = [(s, m) for s in sets for m in metrics]
     for s, metric in tqdm(jobs, desc="bootstrap", unit="set", disable=not progress):
         samples = seed_bootstrap(_tables(workspace, mixes, seeds, s, metric, classes), n_resamples=n_resamples,
                                  seed=seed)
+        resampled[(s.group, s.name, metric)] = samples
         where = {"group": s.group, "split": s.name, "metric": metric, "n_seeds": len(seeds)}
         for mix in mixes:
             one = samples[mix]
@@ -216,11 +225,12 @@ def bootstrap_study(
             "seed": seed, "level": level}
     pair_table = pd.DataFrame(pairs, columns=PAIR_COLUMNS).assign(**meta)
     differences = pair_table[pair_table["other"] == baseline].rename(columns={"other": "baseline"})
-    out = StudyBootstrap(pd.DataFrame(singles, columns=INTERVAL_COLUMNS).assign(**meta),
-                         differences.reset_index(drop=True)[[*DIFFERENCE_COLUMNS, *meta]],
-                         pd.DataFrame(gaps, columns=GAP_COLUMNS).assign(**meta), pair_table)
-    results = workspace.stage("results")
-    for frame, name in zip(out, RESULT_FILES):
+    study = StudyBootstrap(pd.DataFrame(singles, columns=INTERVAL_COLUMNS).assign(**meta),
+                           differences.reset_index(drop=True)[[*DIFFERENCE_COLUMNS, *meta]],
+                           pd.DataFrame(gaps, columns=GAP_COLUMNS).assign(**meta), pair_table, resampled)
+    results = Path(out) if out is not None else workspace.stage("results")
+    results.mkdir(parents=True, exist_ok=True)
+    for frame, name in zip(study[:len(RESULT_FILES)], RESULT_FILES):
         with atomic_open(results / name, newline="") as fh:
             frame.to_csv(fh, index=False)
-    return out
+    return study
