@@ -316,7 +316,7 @@ def test_the_sweep_profile_is_the_demo_in_the_demos_workspace(project_root: Path
             assert swept.notebooks[name] == demo.notebooks[name], name
     assert demo.notebooks["08_sweep"]["sweep"] == {}
     budgets = {t: e["budgets"] for t, e in swept.notebooks["08_sweep"]["sweep"].items()}
-    assert budgets == {"cyclegan": [700, 1400, 2800], "cut": [700, 1400, 2800], "nst": [8, 32, 128]}
+    assert budgets == {"cyclegan": [700, 1400, 2800], "cut": [700, 1400, 2800], "nst": [8, 16, 32]}
     gan = demo.notebooks["02_cyclegan"]
     assert gan["steps"] + gan["decay_steps"] == gan["cut_steps"] + gan["cut_decay_steps"] == 700  # the reused points
     nst = demo.notebooks["03_style_transfer"]
