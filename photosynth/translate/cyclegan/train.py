@@ -9,7 +9,6 @@ real B, B→B identity).
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from photosynth import runtime
-from photosynth.atomic import atomic_open
+from photosynth.atomic import atomic_open, reporting_disk_full, write_json
 from photosynth.imageio import write_image
 from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.base import TrainableModel
@@ -85,11 +84,12 @@ def sample_grid(
 
 
 def _truncate_log(path: Path, step: int, fields: Sequence[str] = CSV_FIELDS) -> None:
-    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from)."""
+    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from), and a last row a full
+    disk cut short."""
     if not path.is_file():
         return
     with path.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
+        rows = [r for r in csv.DictReader(fh) if None not in r.values() and int(r["step"]) <= step]
     with atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -151,7 +151,7 @@ def train(
         log_path.unlink(missing_ok=True)
     if place.main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "options.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        write_json(out_dir / "options.json", cfg.to_dict(), indent=2)
         _truncate_log(log_path, model.step, fields)
 
     end = min(cfg.total_steps, until_step if until_step is not None else cfg.total_steps)
@@ -169,7 +169,7 @@ def train(
     with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
         writer = csv.DictWriter(log, fieldnames=fields)
         if new_log:
-            writer.writeheader()
+            writer.writeheader()  # written out with the first row, under its guard
         tick, tick_step = time.perf_counter(), model.step
         while model.step < end:
             batch = next(batches)
@@ -184,8 +184,9 @@ def train(
                 rate = (step - tick_step) * cfg.batch_size * place.world / max(now - tick, 1e-9)
                 tick, tick_step = now, step
                 values = {k: float(v) for k, v in losses.items()}
-                writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
-                log.flush()
+                with reporting_disk_full(log_path):
+                    writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
+                    log.flush()
                 bar.set_postfix({k: f"{sum(values[n] for n in names):.3f}" for k, names in model.PROGRESS.items()},
                                 refresh=False)
             if sample:
