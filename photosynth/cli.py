@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from photosynth import __version__
+from photosynth.atomic import DiskFullError
 
 #: Command modules, in the order their subcommands appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"photosynth {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, DiskFullError) as exc:
         print(f"photosynth {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

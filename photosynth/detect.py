@@ -4,7 +4,9 @@ Models are built from ``yolov5{n,s,m,l,x}.yaml`` (random init, nothing downloade
 anchor-free "v5u" head from these names). A training run lives in one folder (``detectors/<mix>/seed<k>/``
 in the workspace): the ultralytics outputs (``weights/{best,last}.pt``, ``results.csv``, ``args.yaml``), our
 ``manifest.json`` and ``predictions/<split>.json``. A finished run whose manifest matches its inputs is skipped;
-an unfinished one resumes from ``weights/last.pt``.
+an unfinished one resumes from ``weights/last.pt`` when ultralytics can (:func:`resume_epoch`), else starts over.
+Each epoch's checkpoints are written atomically (ultralytics writes them in place: see :class:`_AtomicCheckpoint`;
+on one process: ultralytics' multi-GPU workers run without our callbacks).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from photosynth import environment, runtime
-from photosynth.atomic import write_json
+from photosynth.atomic import atomic_open, write_json, write_text
 from photosynth.datasets.coco import CocoIndex
 from photosynth.frames import CLASSES
 from photosynth.imageio import IMAGE_SUFFIXES
@@ -208,6 +210,48 @@ def is_trained(data: str | Path, run_dir: str | Path, settings: TrainSettings) -
                 and (run_dir / "weights" / "best.pt").is_file())
 
 
+def resume_epoch(last: Path, epochs: int) -> int | None:
+    """The last finished epoch (0-based) of checkpoint ``last`` when ultralytics can resume from it, else ``None``:
+    no file, a file that does not load (ultralytics rewrites its checkpoints in place when a run ends), or one of the
+    last epoch or a final one (ultralytics marks those epoch -1): such a run was killed before its manifest said it
+    finished, and ultralytics refuses to resume it."""
+    if not last.is_file():
+        return None
+    import torch
+
+    runtime.ultralytics_module()  # the checkpoint pickles ultralytics' classes
+    try:
+        epoch = int(torch.load(last, map_location="cpu", weights_only=False)["epoch"])
+    except Exception:  # torch raises several types for a truncated or foreign file
+        return None
+    return epoch if 0 <= epoch < epochs - 1 else None
+
+
+def _trim_results(path: Path, epochs: int) -> None:
+    """Keep the rows of ``results.csv`` up to epoch ``epochs`` (1-based, as ultralytics numbers them): ultralytics
+    appends an epoch's row before it saves that epoch's checkpoint, so a run killed in between would, once resumed,
+    log that epoch twice."""
+    if not path.is_file():
+        return
+    header, *rows = path.read_text().splitlines(keepends=True)
+    write_text(path, header + "".join(row for row in rows if float(row.split(",", 1)[0]) <= epochs))
+
+
+class _AtomicCheckpoint(type(Path())):  # type: ignore[misc]  # PosixPath here: Path itself cannot be subclassed in 3.11
+    """A path whose ``write_bytes`` is atomic: ultralytics saves ``weights/{last,best}.pt`` every epoch with
+    ``Path.write_bytes``, which a killed run would leave truncated under the final name."""
+
+    def write_bytes(self, data: Any) -> int:
+        with atomic_open(self, "wb") as fh:
+            fh.write(data)
+        return len(data)
+
+
+def _atomic_checkpoints(trainer: Any) -> None:
+    """ultralytics ``on_train_start`` callback: the trainer's epoch checkpoints become :class:`_AtomicCheckpoint`."""
+    trainer.last, trainer.best = _AtomicCheckpoint(trainer.last), _AtomicCheckpoint(trainer.best)
+
+
 def train(
     data: str | Path,
     run_dir: str | Path,
@@ -218,9 +262,9 @@ def train(
 ) -> TrainResult:
     """Train ``settings.model`` on the YOLO dataset ``data`` (a ``data.yaml``) into ``run_dir``.
 
-    Skips a finished run with a matching manifest, resumes an unfinished one from ``weights/last.pt``, and
-    starts over (clearing stale outputs) when the data or the settings changed. ``callbacks`` are extra
-    ultralytics callbacks (event name → function of the trainer).
+    Skips a finished run with a matching manifest, resumes an unfinished one from ``weights/last.pt`` (when
+    :func:`resume_epoch` allows, else starts it over), and starts over (clearing stale outputs) when the data or
+    the settings changed. ``callbacks`` are extra ultralytics callbacks (event name → function of the trainer).
     """
     data, run_dir = Path(data).resolve(), Path(run_dir).resolve()
     if not data.is_file():
@@ -231,8 +275,11 @@ def train(
     best, last = run_dir / "weights" / "best.pt", run_dir / "weights" / "last.pt"
     if is_trained(data, run_dir, settings):
         return TrainResult(run_dir, "skipped", 0.0)
-    resume = same and last.is_file()
-    if not resume:
+    finished_epoch = resume_epoch(last, settings.epochs) if same else None
+    resume = finished_epoch is not None
+    if resume:
+        _trim_results(run_dir / "results.csv", finished_epoch + 1)
+    else:
         _clear_run(run_dir)
     ul = runtime.ultralytics_module(workspace)
     device = runtime.device(settings.device)
@@ -264,6 +311,7 @@ def train(
             **settings.extra,
             **run_args,
         }
+    model.add_callback("on_train_start", _atomic_checkpoints)
     for event, function in (callbacks or {}).items():
         model.add_callback(event, function)
     with _epoch_bar(model, settings.epochs, "/".join(run_dir.parts[-2:]), progress), torch_threads(settings.threads):

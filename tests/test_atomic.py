@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
 import pytest
 
-from photosynth.atomic import FILE_MODE, atomic_open, write_json, write_text
+from photosynth.atomic import (
+    FILE_MODE,
+    DiskFullError,
+    atomic_open,
+    atomic_path,
+    reporting_disk_full,
+    write_json,
+    write_text,
+)
 
 
 def test_write_text_and_json(tmp_path: Path) -> None:
@@ -32,3 +41,36 @@ def test_only_whole_file_modes(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mode must be"):
         with atomic_open(tmp_path / "x", "a"):
             pass
+
+
+def test_a_full_disk_names_the_file_and_the_space_left(tmp_path: Path) -> None:
+    target = write_text(tmp_path / "x.txt", "old")
+    for mode in ("w", "wb"):
+        with pytest.raises(DiskFullError, match=rf"disk full: no space left to write {target} \(.* free in {tmp_path}\)"):
+            with atomic_open(target, mode):
+                raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+    with pytest.raises(PermissionError):  # other errors pass as they are
+        with reporting_disk_full(target):
+            raise PermissionError(errno.EACCES, "denied")
+
+
+def test_binary_content_is_written_when_the_block_ends(tmp_path: Path) -> None:
+    with atomic_open(tmp_path / "x.bin", "wb", durable=True) as fh:
+        fh.write(b"abc")
+        assert not (tmp_path / "x.bin").exists()
+    assert (tmp_path / "x.bin").read_bytes() == b"abc"
+
+
+def test_atomic_path_renames_when_done_and_removes_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "nb.ipynb"
+    with atomic_path(target) as partial:
+        assert partial == tmp_path / ".nb.partial.ipynb"
+        partial.write_text("1")
+        partial.write_text("2")  # rewritten as it goes
+    assert target.read_text() == "2" and not partial.exists()
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as partial:
+            partial.write_text("half")
+            raise RuntimeError("cell failed")
+    assert target.read_text() == "2" and not partial.exists()

@@ -108,8 +108,8 @@ def test_log_rows_after_the_checkpoint_are_dropped_on_resume(domains, tmp_path: 
     cfg = tiny_config(checkpoint_every=2, decay_steps=0, steps=3)
     out = tmp_path / "run"
     train(cfg, a, b, out, until_step=2, progress=False)
-    with (out / LOSSES).open("a") as fh:  # rows a killed run wrote after its last checkpoint
-        fh.write("3,0.0002,9,9,9,9,9,9,9,9,1\n")
+    with (out / LOSSES).open("a") as fh:  # a row a killed run wrote after its last checkpoint, one a full disk cut
+        fh.write("3,0.0002,9,9,9,9,9,9,9,9,1\n1")
     train(cfg, a, b, out, resume=True, progress=False)
     assert [r["step"] for r in loss_rows(out / LOSSES)] == ["1", "2", "3"]
     assert "9.0" not in {r["D_A"] for r in loss_rows(out / LOSSES)}

@@ -193,6 +193,29 @@ def test_interrupted_training_resumes(tmp_path: Path) -> None:
     assert detect.read_manifest(run_dir)["finished"] is True
 
 
+def test_only_a_checkpoint_before_the_last_epoch_is_resumed(trained, tmp_path: Path) -> None:
+    """ultralytics resumes an epoch checkpoint with epochs to go; a truncated one (killed while ultralytics rewrote
+    it at the end), a final one (epoch -1) or the last epoch's would fail there, so those runs start over."""
+    import torch
+
+    _, _, result = trained
+    assert result.last.read_bytes()[:2] == b"PK" and detect.resume_epoch(result.last, 1) is None  # final: epoch -1
+    last = tmp_path / "last.pt"
+    for epoch, epochs, resumed in ((0, 3, 0), (1, 3, 1), (2, 3, None), (0, 1, None)):
+        torch.save({"epoch": epoch}, last)
+        assert detect.resume_epoch(last, epochs) == resumed
+    last.write_bytes(result.last.read_bytes()[:1000])
+    assert detect.resume_epoch(last, 3) is None and detect.resume_epoch(tmp_path / "none.pt", 3) is None
+
+
+def test_a_resumed_run_logs_each_epoch_once(tmp_path: Path) -> None:
+    """ultralytics appends an epoch's row before it saves that epoch's checkpoint: rows past the checkpoint go."""
+    results = tmp_path / "results.csv"
+    results.write_text("epoch,time,loss\n1,2.5,0.3\n2,5.1,0.2\n3,7.6,0.1\n")
+    detect._trim_results(results, 2)
+    assert results.read_text() == "epoch,time,loss\n1,2.5,0.3\n2,5.1,0.2\n"
+
+
 def test_foreign_folder_is_never_cleared(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -9,12 +9,12 @@ memory does not grow with the dataset. :class:`CocoIndex` maps image paths back 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from photosynth.atomic import atomic_open, reporting_disk_full
 from photosynth.frames import CLASSES, Frame
 
 
@@ -39,32 +39,28 @@ class CocoWriter:
             "id": image_id, "file_name": file_name, "width": frame.width, "height": frame.height,
             "key": frame.key, "weather": frame.weather, "scene": frame.scene, "timeofday": frame.timeofday,
         }  # fmt: skip
-        _append(self._images, image)
-        for box in frame.mapped_boxes:
-            self.annotation_count += 1
-            w, h = box.x2 - box.x1, box.y2 - box.y1
-            annotation = {
-                "id": self.annotation_count, "image_id": image_id, "category_id": box.class_id + 1,
-                "bbox": [box.x1, box.y1, w, h], "area": w * h, "iscrowd": 0, "occluded": box.occluded,
-            }  # fmt: skip
-            _append(self._annotations, annotation)
+        with reporting_disk_full(self.path):  # the spool files live beside it
+            _append(self._images, image)
+            for box in frame.mapped_boxes:
+                self.annotation_count += 1
+                w, h = box.x2 - box.x1, box.y2 - box.y1
+                annotation = {
+                    "id": self.annotation_count, "image_id": image_id, "category_id": box.class_id + 1,
+                    "bbox": [box.x1, box.y1, w, h], "area": w * h, "iscrowd": 0, "occluded": box.occluded,
+                }  # fmt: skip
+                _append(self._annotations, annotation)
         return image_id
 
     def close(self) -> Path:
         """Write the json atomically and release the spool files."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         categories = [{"id": i + 1, "name": n, "supercategory": "vehicle"} for i, n in enumerate(self.names)]
         try:
-            with os.fdopen(fd, "w") as out:
+            with atomic_open(self.path) as out:
                 out.write('{"info": ' + json.dumps({"description": self.description}) + ', "images": [')
                 _copy_items(self._images, out)
                 out.write('], "annotations": [')
                 _copy_items(self._annotations, out)
                 out.write('], "categories": ' + json.dumps(categories) + "}\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         finally:
             self._images.close()
             self._annotations.close()

@@ -16,7 +16,7 @@ from typing import Literal
 
 import yaml
 
-from photosynth.atomic import write_text
+from photosynth.atomic import reporting_disk_full, write_text
 from photosynth.datasets.report import ConversionReport
 from photosynth.frames import CLASSES, Box, Frame
 from photosynth.imageio import IMAGE_SUFFIXES
@@ -150,11 +150,16 @@ def _box(
 
 def _place(source: Path, target: Path, mode: LinkMode) -> None:
     """Symlink (absolute target) or copy ``source`` to ``target``, replacing what is there atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    if mode == "link":
-        os.symlink(os.path.abspath(source), tmp)
-    else:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+    with reporting_disk_full(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        try:
+            if mode == "link":
+                os.symlink(os.path.abspath(source), tmp)
+            else:
+                shutil.copyfile(source, tmp)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        os.replace(tmp, target)

@@ -3,8 +3,9 @@
 A profile (``profiles/NAME.yaml``) holds ``common`` parameters (given to every notebook) and, under
 ``notebooks``, each notebook's own parameters, in execution order; ``workspace: OTHER`` runs it in profile OTHER's
 workspace (``runs/OTHER``: the sweep builds on the demo's). Executed copies land in
-``book/executed/`` (a build folder; the committed notebooks are never written), and the book shows them
-as they are (``execute_notebooks: off``).
+``book/executed/`` (a build folder; the committed notebooks are never written; a copy is renamed there when its
+notebook has run, so a killed run leaves no half-run page), and the book shows them as they are
+(``execute_notebooks: off``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import IO, Any
 
 import yaml
 
+from photosynth.atomic import atomic_path
 from photosynth.report.pdf import toc_files
 from photosynth.runtime import Workspace, configure, find_project
 
@@ -204,14 +206,19 @@ def run_notebooks(profile: Profile, root: str | Path, workspace: Workspace,
             cells = len(json.loads(source.read_text()).get("cells", [])) + 1  # + papermill's injected parameters
             with run.log.open("w") as log, run.timed():
                 stdout, stderr = Tee(log, sys.stdout if progress else None), Tee(log, sys.stderr if progress else None)
-                try:
-                    papermill.execute_notebook(
-                        str(source), str(output), parameters=profile.parameters(name, workspace, declared[name]),
-                        kernel_name=kernel, cwd=str(root), progress_bar=False, stdout_file=stdout,
-                        stderr_file=stderr, on_cell_execute=_announcer(name, cells, stderr),
-                    )
-                except PapermillExecutionError as exc:
-                    failure = NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source, output)
+                failure = None
+                # papermill saves the copy after every cell: a killed run leaves it under a hidden name only
+                with atomic_path(output) as partial:
+                    try:
+                        papermill.execute_notebook(
+                            str(source), str(partial), parameters=profile.parameters(name, workspace, declared[name]),
+                            kernel_name=kernel, cwd=str(root), progress_bar=False, stdout_file=stdout,
+                            stderr_file=stderr, on_cell_execute=_announcer(name, cells, stderr),
+                        )
+                    except PapermillExecutionError as exc:  # the copy is complete: it shows the failing cell
+                        failure = NotebookFailed(name, exc.cell_index, f"{exc.ename}: {exc.evalue}", exc.source,
+                                                 output)
+                if failure is not None:
                     log.write(f"\n[photosynth] {failure}\n")
                     raise failure from None
             executed.append(output)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from photosynth.atomic import write_json
+from photosynth.atomic import write_json, write_text
 from photosynth.datasets.kitti import read_kitti_tracking
 from photosynth.datasets.report import ConversionReport
 from photosynth.datasets.vkitti2 import read_vkitti2
@@ -415,7 +415,7 @@ def build_mix(
         writer.splits.setdefault(split, 0)
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
     writer.close()
-    table.to_csv(out / COMPOSITION)
+    write_text(out / COMPOSITION, table.to_csv())
     manifest = {
         "stage": "mixes", "parameters": parameters, "fingerprint": digest, "frames": len(items), "boxes": boxes,
         "composition": {source: row.to_dict() for source, row in table.iterrows()},
@@ -451,7 +451,7 @@ def _clear(out: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise ValueError(f"{out}: not empty and not a training mix (no {MARKER}); choose another output folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by photosynth.study.mixes\n")
+    write_text(out / MARKER, "written by photosynth.study.mixes\n")
     (out / MANIFEST).unlink(missing_ok=True)
     for name in ("data.yaml", COMPOSITION):
         (out / name).unlink(missing_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,8 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Write ``state`` (tensors and primitive containers only) to ``path`` atomically (temp file, rename)."""
-    with atomic_open(path, "wb") as fh:
+    with atomic_open(path, "wb", durable=True) as fh:  # durable: a checkpoint is what a resumed run trusts
         torch.save({"format": FORMAT, **state}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())  # a checkpoint is what a resumed run trusts: make it durable
     return Path(path)
 
 

@@ -17,7 +17,6 @@ that schedule from scratch gives, bit for bit (tested), for the trunk's steps pl
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from photosynth import runtime
-from photosynth.atomic import atomic_open
+from photosynth.atomic import atomic_open, reporting_disk_full, write_json
 from photosynth.imageio import write_image
 from photosynth.translate.cyclegan import distributed
 from photosynth.translate.cyclegan.base import TrainableModel
@@ -97,13 +96,14 @@ def sample_grid(
 
 
 def _truncate_log(path: Path, step: int, fields: Sequence[str] = CSV_FIELDS, source: Path | None = None) -> None:
-    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from); with ``source``, write
-    ``source``'s rows up to ``step`` to ``path`` instead (a branch starts with its trunk's log)."""
+    """Drop log rows after ``step`` (written after the checkpoint a resumed run starts from) and a last row a full
+    disk cut short; with ``source``, write ``source``'s rows up to ``step`` to ``path`` instead (a branch starts with
+    its trunk's log)."""
     source = source or path
     if not source.is_file():
         return
     with source.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= step]
+        rows = [r for r in csv.DictReader(fh) if None not in r.values() and int(r["step"]) <= step]
     with atomic_open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
@@ -196,7 +196,7 @@ def train(
         log_path.unlink(missing_ok=True)
     if place.main:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "options.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        write_json(out_dir / "options.json", cfg.to_dict(), indent=2)
         _truncate_log(log_path, model.step, fields, trunk_log)
 
     end = min(cfg.total_steps, until_step if until_step is not None else cfg.total_steps)
@@ -214,7 +214,7 @@ def train(
     with (log_path.open("a", newline="") if place.main else open(os.devnull, "w")) as log:
         writer = csv.DictWriter(log, fieldnames=fields)
         if new_log:
-            writer.writeheader()
+            writer.writeheader()  # written out with the first row, under its guard
         tick, tick_step = time.perf_counter(), model.step
         while model.step < end:
             batch = next(batches)
@@ -229,8 +229,9 @@ def train(
                 rate = (step - tick_step) * cfg.batch_size * place.world / max(now - tick, 1e-9)
                 tick, tick_step = now, step
                 values = {k: float(v) for k, v in losses.items()}
-                writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
-                log.flush()
+                with reporting_disk_full(log_path):
+                    writer.writerow({"step": step, "lr": lr, **values, "images_per_s": round(rate, 3)})
+                    log.flush()
                 bar.set_postfix({k: f"{sum(values[n] for n in names):.3f}" for k, names in model.PROGRESS.items()},
                                 refresh=False)
             if sample:
