@@ -102,8 +102,9 @@ def check_translations(name: str, folder: str | Path, vkitti_root: str | Path,
                 with Image.open(path) as image:
                     image.load()  # decodes every pixel: a truncated file fails here, not in training
                     size = image.size
-            except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                check.unreadable.append(f"{path}: {exc}")
+            except Exception as exc:  # any failure to decode is "unreadable": PIL raises OSError, SyntaxError,
+                # struct.error…, and once ultralytics is imported its Image.open patch raises ImportError (no pi_heif)
+                check.unreadable.append(f"{path}: {type(exc).__name__}: {exc}")
                 continue
             check.found += 1
             check.resized += size != image_size(clone)
