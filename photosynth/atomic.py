@@ -15,6 +15,7 @@ Python's own ``write`` reports ENOSPC.
 from __future__ import annotations
 
 import errno
+import glob
 import io
 import json
 import os
@@ -109,6 +110,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+
+
+def remove_stale_temps(path: str | Path) -> int:
+    """Delete the temporaries a killed :func:`atomic_open` left for ``path`` (``.<name>.<random>.tmp`` beside it);
+    returns the count. Call it where one writer owns ``path`` (a stage's own log or manifest) before writing again."""
+    path = Path(path)
+    stale = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp")) if path.parent.is_dir() else []
+    for temp in stale:
+        temp.unlink(missing_ok=True)
+    return len(stale)
 
 
 def publish(tmp: str | Path, path: str | Path) -> Path:

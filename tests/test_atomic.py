@@ -74,3 +74,14 @@ def test_atomic_path_renames_when_done_and_removes_on_error(tmp_path: Path) -> N
             partial.write_text("half")
             raise RuntimeError("cell failed")
     assert target.read_text() == "2" and not partial.exists()
+
+
+def test_remove_stale_temps_deletes_only_what_atomic_open_left_for_that_file(tmp_path: Path) -> None:
+    from photosynth.atomic import remove_stale_temps
+
+    log = tmp_path / "losses.csv"
+    for name in (".losses.csv.ab12cd34.tmp", ".losses.csv.zz.tmp", ".other.csv.ab12cd34.tmp", "losses.csv"):
+        (tmp_path / name).write_text("x")
+    assert remove_stale_temps(log) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.csv.ab12cd34.tmp", "losses.csv"]
+    assert remove_stale_temps(tmp_path / "none" / "x.json") == 0

@@ -19,7 +19,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from photosynth import imageio
-from photosynth.atomic import write_json
+from photosynth.atomic import remove_stale_temps, write_json
 from photosynth.datasets.vkitti2 import clone_frames, frame_index
 from photosynth.design import SOURCES, STYLE_DOMAINS, WEATHER_SLOTS
 from photosynth.environment import versions
@@ -124,7 +124,9 @@ def write_manifest(out_root: str | Path, shard: str | None, payload: dict[str, A
         "versions": versions(LIBRARIES),
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    return write_json(manifest_path(out_root, shard), record, indent=2, default=str)
+    path = manifest_path(out_root, shard)
+    remove_stale_temps(path)  # a run killed while writing it left its temporary
+    return write_json(path, record, indent=2, default=str)
 
 
 def translation_sources(vkitti_root: str | Path, weather: str) -> list[Path]:

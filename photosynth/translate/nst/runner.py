@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from photosynth import imageio
-from photosynth.atomic import write_text
+from photosynth.atomic import remove_stale_temps, write_text
 from photosynth.translate import frameset
 from photosynth.translate.nst.config import NSTConfig
 from photosynth.translate.nst.transfer import CALIBRATION_IMAGES, StyleTransfer
@@ -118,6 +118,7 @@ class _LossLog:
 
     def __init__(self, path: Path, fresh: bool = False):
         self.path = path
+        remove_stale_temps(path)  # a run killed while rewriting the log left its temporary
         header = ",".join(self.COLUMNS) + "\n"
         self.text = path.read_text() if path.is_file() and not fresh else header
 
