@@ -13,10 +13,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,31 +109,29 @@ class Rerun(NamedTuple):
     stderr: str
 
 
-def kill_and_rerun(command: list[str], out: Path, first: str, *, start: Path | None = None,
-                   one_thread: bool = True, timeout: float = 600) -> Rerun:
+def kill_and_rerun(command: list[str], out: Path, first: str, *, one_thread: bool = True,
+                   timeout: float = 600) -> Rerun:
     """Run ``command``, kill it when a file matching the glob ``first`` appears under ``out``, check that every
-    file under a final name there is complete, then run ``command`` again to the end.
-
-    ``start``: a folder copied to ``out`` first (earlier stages' outputs); ``one_thread``: see :func:`env`.
-    Fails when the command ends before it could be killed.
+    file under a final name there is complete, then run ``command`` again to the end (``one_thread``: see
+    :func:`env`). Fails when the command ends before it could be killed.
     """
-    if start is not None:
-        shutil.copytree(start, out, symlinks=True)
-    proc = subprocess.Popen(command, env=env(one_thread), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    deadline = time.monotonic() + timeout
-    try:
-        while not any(out.glob(first)):
-            if proc.poll() is not None:
-                pytest.fail(f"{command[3:5]} ended (rc {proc.returncode}) before {first} appeared: "
-                            f"{proc.stderr.read().decode()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{command[3:5]}: no {first} under {out} after {timeout} s")
-            time.sleep(0.002)
-        _kill_tree(proc)
-    finally:
-        proc.wait()
-        proc.stderr.close()
+    with tempfile.TemporaryFile() as log:  # not a pipe: a full pipe would stall a chatty command before the kill
+        proc = subprocess.Popen(command, env=env(one_thread), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while not any(out.glob(first)):
+                if proc.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"{command[3:5]} ended (rc {proc.returncode}) before {first} appeared: "
+                                f"{log.read().decode()[-3000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{command[3:5]}: no {first} under {out} after {timeout} s")
+                time.sleep(0.002)
+        finally:
+            if proc.poll() is None:
+                _kill_tree(proc)
+            proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert_complete(out)
     killed = stats(out)
