@@ -46,7 +46,8 @@ def test_only_whole_file_modes(tmp_path: Path) -> None:
 def test_a_full_disk_names_the_file_and_the_space_left(tmp_path: Path) -> None:
     target = write_text(tmp_path / "x.txt", "old")
     for mode in ("w", "wb"):
-        with pytest.raises(DiskFullError, match=rf"disk full: no space left to write {target} \(.* free in {tmp_path}\)"):
+        message = rf"disk full: no space left to write {target} \(.* free in {tmp_path}\)"
+        with pytest.raises(DiskFullError, match=message):
             with atomic_open(target, mode):
                 raise OSError(errno.ENOSPC, "No space left on device")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]

@@ -4,12 +4,12 @@ under a final name).
 
 | stage | killed when | compared with an uninterrupted run |
 |---|---|---|
-| CycleGAN, CUT training | the first ``checkpoint.pt`` | every checkpoint tensor and value, losses, samples: bit for bit |
+| CycleGAN, CUT training | the first ``checkpoint.pt`` | checkpoint tensors and values, losses, samples: bit for bit |
 | CycleGAN translation, NST (torch), augmentation | the first output image | every file, byte for byte |
-| NST (TensorFlow) | the first output image | the set of files, each a whole image of its size, finished ones kept |
-| detector training | the first ``weights/last.pt`` | 3 epochs: resumed, each epoch logged once; 1 epoch: weights bit for bit |
-| predictions (``photosynth study``) | the first finished predictions file | every predictions file, metrics and intervals: bytes |
-| fidelity | the first file of its work folder | the table and the reference detector's predictions: bytes |
+| NST (TensorFlow) | the first output image | the same files, whole images of their sizes, finished ones kept |
+| detector training | the first ``weights/last.pt`` | 3 epochs: resumed, logged once; 1 epoch: weights bit for bit |
+| predictions (``photosynth study``) | the first finished predictions | predictions, results/: bytes |
+| fidelity | the first file of its work folder | the table, the reference detector's predictions: bytes |
 | ``photosynth book`` | inside notebook 02, the first CycleGAN checkpoint | models and translations: bit for bit |
 """
 
