@@ -30,6 +30,12 @@ ORACLE = "oracle"
 #: Suffix of a training mix that adds a translator's frames beside vKITTI's rendered weather (``cyclegan+vkitti``;
 #: :mod:`photosynth.study.mixes`).
 ADD_SUFFIX = "+vkitti"
+
+
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` can name a translator or mix: lowercase letters, digits, ``_`` and ``-``, not empty."""
+    plain = name.replace("_", "").replace("-", "")
+    return bool(plain) and plain.isalnum() and name == name.lower()
 #: Classes the study's headline number averages (BDD has no vans).
 STUDY_CLASSES: tuple[str, ...] = ("Car", "Truck")
 #: BDD100K's ``timeofday`` and ``weather`` attribute values.

@@ -57,7 +57,8 @@ from photosynth.datasets.kitti import read_kitti_tracking
 from photosynth.datasets.report import ConversionReport
 from photosynth.datasets.vkitti2 import read_vkitti2
 from photosynth.datasets.yolo import YoloWriter, label_lines
-from photosynth.design import ADD_SUFFIX, ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS, source_of
+from photosynth.design import (ADD_SUFFIX, ORACLE, SCENE_SEQUENCES, SOURCES, VARIATION_SOURCES, WEATHER_SLOTS,
+                               is_plain_name, source_of)
 from photosynth.environment import versions
 from photosynth.frames import Frame
 from photosynth.imageio import find_output, image_size
@@ -133,8 +134,7 @@ def with_translations(names: Sequence[str], translations: Mapping[str, Any]) -> 
 def check_name(mix: str) -> str:
     """``mix``, or ``ValueError`` unless it is ``baseline``, a translator's name, or one + :data:`ADD`."""
     name = translator_of(mix)
-    plain = name.replace("_", "").replace("-", "")
-    if not plain or not plain.isalnum() or name != name.lower() or name == "baseline" and adds(mix) or name == "oracle" and adds(mix):
+    if not is_plain_name(name) or name == "baseline" and adds(mix) or name == "oracle" and adds(mix):
         raise ValueError(f"bad mix name {mix!r}: baseline, a translator's name (lowercase letters, digits, '_', '-'), "
                          f"or a translator's name + {ADD!r}; the study's: {', '.join(MIXES)}")
     return mix

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from photosynth.design import WEATHER_SLOTS
+from photosynth.design import WEATHER_SLOTS, is_plain_name
 from photosynth.imageio import find_output, image_size
 from photosynth.translate.frameset import translation_sources
 
@@ -145,7 +145,7 @@ def name_problem(name: str, reserved: Iterable[str]) -> str | None:
     ``reserved``, or not a plain lowercase name), or ``None``."""
     if name in set(reserved):
         return f"{name}: the name of a built-in or registered translator or mix; choose another name"
-    if not name or not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
+    if not is_plain_name(name):
         return f"{name!r}: a translator name is lowercase letters, digits, '_' and '-'"
     return None
 

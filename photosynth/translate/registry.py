@@ -30,7 +30,7 @@ from typing import Any, Protocol, runtime_checkable
 from photosynth import imageio
 from photosynth.datasets.vkitti2 import clone_frames
 from photosynth.translate.external import check_translations
-from photosynth.translate.frameset import frames_to_translate, style_list
+from photosynth.translate.frameset import frame_key, frames_to_translate, style_list
 
 #: The entry-point group translators register under.
 GROUP = "photosynth.translators"
@@ -56,10 +56,7 @@ class Task:
 
     def pending(self) -> list[Path]:
         """The sources with no output yet (any image suffix)."""
-        return [s for s in self.sources if imageio.find_output(self.out, self._relative(s)) is None]
-
-    def _relative(self, source: Path) -> Path:
-        return Path(source).resolve().relative_to(self.source_root.resolve())
+        return [s for s in self.sources if imageio.find_output(self.out, frame_key(s, self.source_root)) is None]
 
 
 @runtime_checkable
